@@ -1,0 +1,1 @@
+"""Benchmarks of the project: `python -m bench [NAME] [args]` (see bench/__main__.py)."""

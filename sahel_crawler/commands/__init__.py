@@ -1,0 +1,1 @@
+"""One module per group of `sahel` commands; `sahel_crawler.cli` assembles them."""

@@ -1,0 +1,185 @@
+"""The database schema: SQLAlchemy 2.0 typed ORM models.
+
+This schema is a public interface for analysts (see docs/schema.md): add columns, do not
+rename or repurpose them. Every timestamp is stored in UTC and read back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as naive UTC (portable to SQLite) and returns them aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outlet(Base):
+    """A news outlet from the sources registry."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Article(Base):
+    """One stored article, keyed by its canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_at_source: Mapped[str | None] = mapped_column(String(16))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
+    language_prob: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    discovered_via: Mapped[str | None] = mapped_column(String(16))
+    lexicon_version: Mapped[str | None] = mapped_column(String(64))
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+    outlet: Mapped[Outlet] = relationship()
+    duplicate_of: Mapped[Article | None] = relationship(remote_side=[id])
+    aliases: Mapped[list[ArticleAlias]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleAlias.id"
+    )
+    keyword_hits: Mapped[list[KeywordHit]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="KeywordHit.concept_id"
+    )
+
+
+class ArticleAlias(Base):
+    """Another URL an article was reached by (tracking variants, other sections, exact copies)."""
+
+    __tablename__ = "article_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    reason: Mapped[str] = mapped_column(String(16), default="variant")  # variant | exact_duplicate
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="aliases")
+
+
+class KeywordHit(Base):
+    """One lexicon concept found in one article."""
+
+    __tablename__ = "keyword_hits"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    concept_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form: Mapped[str] = mapped_column(Text)  # the first matched form, as written in the article
+    count: Mapped[int] = mapped_column(Integer)
+    first_offset: Mapped[int] = mapped_column(Integer)  # character offset in title + "\n\n" + text
+    snippet: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="keyword_hits")
+
+    __table_args__ = (Index("ix_keyword_hits_concept", "concept_id"),)
+
+
+class ArticleSignature(Base):
+    """A persisted near-duplicate signature (MinHash), loaded for a recent window at start."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class CrawlRun(Base):
+    """One crawl: when, of which outlets, how it ended and what it counted."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    outlets: Mapped[str] = mapped_column(Text, default="")  # comma-separated outlet ids
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new_articles: Mapped[int] = mapped_column(Integer, default=0)
+    updated_articles: Mapped[int] = mapped_column(Integer, default=0)
+    exact_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    near_duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_seen: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    no_text: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrawlError(Base):
+    """A page-level failure of a crawl run: which URL and why (the run goes on)."""
+
+    __tablename__ = "crawl_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    outlet_id: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | ...
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HttpValidator(Base):
+    """ETag / Last-Modified remembered per feed or sitemap URL for conditional GET."""
+
+    __tablename__ = "http_validators"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
