@@ -1,0 +1,203 @@
+"""The `sahel` command line: glue between the user and the library functions, nothing more.
+
+Exit status: 0 when the command ran (page-level failures of a crawl are logged and counted),
+1 when it could not run (database unreachable, ...), 2 for bad usage or configuration.
+Every non-zero exit prints a one-line reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sahel_crawler import settings as project_settings
+from sahel_crawler.sources import RegistryError
+from storage.db import DatabaseError, DatabaseURLError, open_database, session_factory
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(click.ClickException):
+    """A command that could not run (exit status 1), with a one-line reason."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"sahel: error: {self.format_message()}", err=True)
+
+
+class ConfigError(Failure):
+    """Bad usage or configuration (exit status 2)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's errors into one-line messages and the documented exit statuses."""
+    try:
+        yield
+    except (RegistryError, DatabaseURLError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    except DatabaseError as exc:
+        raise Failure(str(exc)) from None
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_url",
+        default=lambda: project_settings.SAHEL_DB_URL,
+        show_default="SAHEL_DB_URL or sqlite:///data/sahel.db",
+        help="Database URL (SQLAlchemy form).",
+    )(func)
+
+
+def parse_when(value: str | None, *, end: bool = False) -> datetime | None:
+    """A date (YYYY-MM-DD) or ISO 8601 time as aware UTC; a bare date as an `end` bound means
+    the end of that day. Raises click.BadParameter on impossible values."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    """Scrapy-style `-s NAME=VALUE` settings."""
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="-s")
+        overrides[name] = value
+    return overrides
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sahel-news-monitor")
+def main() -> None:
+    """Sahel news monitor: crawl Sahel coverage (ar/fr/en), flag keywords, store it in SQL."""
+
+
+@main.command()
+@click.option("--sources", "sources_path", type=click.Path(), help="Sources registry (YAML).")
+@db_option
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+def crawl(sources_path: str | None, db_url: str, outlets: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+    """Crawl the outlets of the registry and store their articles.
+
+    Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
+    """
+    from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
+
+    settings = crawl_settings(
+        db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=parse_overrides(overrides)
+    )
+    with user_errors():
+        check_crawl_inputs(settings)
+    stats = run_crawl(settings)
+    _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+
+
+@main.command()
+@click.option(
+    "--db-path", type=click.Path(dir_okay=False), default="data/demo.db", show_default=True,
+    help="SQLite file to create (replaced if present).",
+)  # fmt: skip
+def demo(db_path: str) -> None:
+    """Crawl the bundled offline replay of two outlets into a fresh SQLite file and summarise it.
+
+    Needs no network: the replay is served on 127.0.0.1 and 127.0.0.2.
+    Example: sahel demo
+    """
+    from sahel_crawler.demo import run_demo
+
+    stats = run_demo(Path(db_path))
+    _print_summary(f"sqlite:///{db_path}", stats.get("sahel/run_id"))
+    click.echo(f"database: {db_path}  (try: sahel export --db sqlite:///{db_path} --format jsonl)")
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
+@click.option("--until", help="Published before (a bare date includes that whole day).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
+@click.option("--lang", "languages", multiple=True, help="Only this language code (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="File (default stdout).")
+def export(
+    db_url: str,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    outlets: tuple[str, ...],
+    languages: tuple[str, ...],
+    out: str,
+) -> None:
+    """Write stored articles as JSONL or CSV (the contract: docs/export.md).
+
+    Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
+    """
+    from sahel_crawler.exporting import WRITERS, article_record
+    from storage.repository import ArticleFilter, iter_articles
+
+    flt = ArticleFilter(parse_when(since), parse_when(until, end=True), outlets, languages)
+    with user_errors():
+        engine = open_database(db_url)
+    with session_factory(engine)() as session, click.open_file(out, "w", encoding="utf-8") as stream:
+        count = WRITERS[fmt]((article_record(a) for a in iter_articles(session, flt)), stream)
+    engine.dispose()
+    if out != "-":
+        click.echo(f"wrote {count} articles to {out}", err=True)
+
+
+@main.command()
+@db_option
+@click.option("--last", "limit", type=click.IntRange(1, 10_000), default=10, show_default=True)
+def runs(db_url: str, limit: int) -> None:
+    """List the latest crawl runs with their counters.
+
+    Example: sahel runs --last 5
+    """
+    from storage.repository import recent_runs
+
+    with user_errors():
+        engine = open_database(db_url)
+    with session_factory(engine)() as session:
+        click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<9} {'reqs':>5} {'new':>5} "
+                   f"{'dups':>5} {'errors':>6}")  # fmt: skip
+        for run in recent_runs(session, limit):
+            took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+            click.echo(
+                f"{run.id:>5} {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6.1f} {run.status:<9} "
+                f"{run.requests:>5} {run.new_articles:>5} "
+                f"{run.exact_duplicates + run.near_duplicates:>5} {run.errors:>6}"
+            )
+    engine.dispose()
+
+
+def _print_summary(db_url: str, run_id: int | None) -> None:
+    from sahel_crawler.summary import run_summary
+
+    with user_errors():
+        engine = open_database(db_url)
+    with session_factory(engine)() as session:
+        click.echo(run_summary(session, run_id))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Run one crawl in this process: Scrapy's reactor cannot restart, so one crawl per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from sahel_crawler.sources import load_registry
+from storage.db import open_database
+
+
+def crawl_settings(
+    *,
+    db_url: str | None = None,
+    sources_path: str | None = None,
+    outlets: Sequence[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """The project's Scrapy settings with this crawl's choices on top."""
+    settings = Settings()
+    settings.setmodule("sahel_crawler.settings", priority="project")
+    if db_url:
+        settings.set("SAHEL_DB_URL", db_url, priority="cmdline")
+    if sources_path:
+        settings.set("SAHEL_SOURCES_PATH", str(sources_path), priority="cmdline")
+    if outlets:
+        settings.set("SAHEL_OUTLETS", list(outlets), priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def check_crawl_inputs(settings: Settings) -> None:
+    """Fail early, with a one-line reason, on a bad sources file, outlet or database.
+
+    Raises RegistryError (bad configuration) or DatabaseError (database unusable).
+    """
+    registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
+    registry.select(settings.getlist("SAHEL_OUTLETS"))
+    open_database(settings["SAHEL_DB_URL"]).dispose()
+
+
+def run_crawl(settings: Settings) -> dict[str, Any]:
+    """Crawl with the `news` spider until done; return the crawl's Scrapy stats."""
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler("news")
+    process.crawl(crawler)
+    process.start()
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,34 @@
+"""The offline demo: crawl the bundled outlet replay on loopback into a fresh SQLite file."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sahel_crawler.crawl import crawl_settings, run_crawl
+from sahel_crawler.replay import ReplayServer
+
+# Crawl settings for the local replay: no politeness delays against our own loopback server,
+# and its private addresses explicitly allowed.
+REPLAY_OVERRIDES: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "SAHEL_ALLOWED_PRIVATE_HOSTS": ["127.0.0.1", "127.0.0.2"],
+    "SAHEL_PROGRESS_INTERVAL": 1.0,
+}
+
+
+def run_demo(db_path: Path) -> dict[str, Any]:
+    """Serve the replay, crawl it into `db_path` (replaced if present); return the crawl stats."""
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    with ReplayServer() as server, tempfile.TemporaryDirectory() as tmp:
+        sources = server.write_sources(Path(tmp) / "sources.yaml")
+        settings = crawl_settings(
+            db_url=f"sqlite:///{db_path}", sources_path=str(sources), overrides=REPLAY_OVERRIDES
+        )
+        return run_crawl(settings)

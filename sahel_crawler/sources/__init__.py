@@ -1,0 +1,175 @@
+"""The sources registry: which outlets to crawl and how to find their articles.
+
+One declarative YAML entry per outlet, validated when it loads (see docs/sources.md).
+Errors name the file, the outlet and the key, so a user can fix the file at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+DEFAULT_SOURCES = Path(__file__).with_name("sources.yaml")
+_OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
+_URL_LISTS = ("feeds", "sitemaps", "sections")
+_KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes"}
+
+
+class RegistryError(ValueError):
+    """A sources file that cannot be used; the message names file, outlet and key."""
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One outlet of the registry."""
+
+    id: str
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    allow: tuple[re.Pattern[str], ...] = ()
+    deny: tuple[re.Pattern[str], ...] = ()
+    hosts: frozenset[str] = frozenset()  # every host of its URLs, plus any listed under `hosts`
+    extraction: Mapping[str, Any] = field(default_factory=dict)  # per-outlet extraction rules
+    urls: Mapping[str, Any] = field(default_factory=dict)  # per-outlet URL canonicalisation rules
+
+    def start_urls(self) -> list[tuple[str, str]]:
+        """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
+        return [
+            *(("feed", u) for u in self.feeds),
+            *(("sitemap", u) for u in self.sitemaps),
+            *(("section", u) for u in self.sections),
+        ]
+
+    def owns(self, url: str) -> bool:
+        """True when the URL is on one of this outlet's hosts."""
+        return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    def accepts_article_url(self, url: str) -> bool:
+        """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may."""
+        if any(p.search(url) for p in self.deny):
+            return False
+        return not self.allow or any(p.search(url) for p in self.allow)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All outlets of one sources file."""
+
+    path: Path
+    outlets: dict[str, Outlet]
+
+    def select(self, ids: list[str] | None) -> list[Outlet]:
+        """The outlets named in `ids` (all when empty); unknown ids are a RegistryError."""
+        if not ids:
+            return list(self.outlets.values())
+        unknown = [i for i in ids if i not in self.outlets]
+        if unknown:
+            raise RegistryError(
+                f"{self.path}: unknown outlet {', '.join(unknown)!s}; known: {', '.join(self.outlets)}"
+            )
+        return [self.outlets[i] for i in ids]
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and validate a sources file (the bundled one when `path` is None)."""
+    path = Path(path) if path else DEFAULT_SOURCES
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: sources file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot read sources file: {exc}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where else ""
+        raise RegistryError(f"{path}: malformed YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("outlets"), dict) or not raw["outlets"]:
+        raise RegistryError(f"{path}: expected a mapping with a non-empty 'outlets:' mapping at the top")
+    extra = set(raw) - {"outlets"}
+    if extra:
+        raise RegistryError(f"{path}: unknown top-level key {sorted(extra)[0]!r}")
+    outlets = {oid: _parse_outlet(path, oid, entry) for oid, entry in raw["outlets"].items()}
+    return Registry(path=path, outlets=outlets)
+
+
+def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
+    where = f"{path}: outlet {oid!r}"
+    if not isinstance(oid, str) or not _OUTLET_ID.match(oid):
+        raise RegistryError(f"{where}: outlet id must match [a-z0-9_-]+")
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{where}: expected a mapping of keys")
+    unknown = set(entry) - _KNOWN_KEYS
+    if unknown:
+        raise RegistryError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise RegistryError(f"{where}: key 'name' is required (a non-empty string)")
+    lists = {key: _url_list(where, key, entry.get(key)) for key in _URL_LISTS}
+    if not any(lists.values()):
+        raise RegistryError(f"{where}: at least one of 'feeds', 'sitemaps', 'sections' is required")
+    hosts = {urlsplit(u).hostname or "" for urls in lists.values() for u in urls}
+    hosts |= {h.lower() for h in _str_list(where, "hosts", entry.get("hosts"))}
+    for key in ("extraction", "urls"):
+        if not isinstance(entry.get(key, {}), dict):
+            raise RegistryError(f"{where}: key {key!r} must be a mapping")
+    return Outlet(
+        id=oid,
+        name=name.strip(),
+        **{k: tuple(v) for k, v in lists.items()},
+        allow=_patterns(where, "allow", entry.get("allow")),
+        deny=_patterns(where, "deny", entry.get("deny")),
+        hosts=frozenset(h for h in hosts if h),
+        extraction=entry.get("extraction") or {},
+        urls=entry.get("urls") or {},
+    )
+
+
+def _str_list(where: str, key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RegistryError(f"{where}: key {key!r} must be a list of strings")
+    return [v.strip() for v in value]
+
+
+def _url_list(where: str, key: str, value: Any) -> list[str]:
+    urls = _str_list(where, key, value)
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RegistryError(f"{where}: key {key!r}: {url!r} is not an http(s) URL")
+    return urls
+
+
+def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in _str_list(where, key, value):
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise RegistryError(f"{where}: key {key!r}: bad regular expression {pattern!r}: {exc}") from None
+    return tuple(compiled)
+
+
+def registry_from_settings(settings: Any) -> Registry:
+    """The registry named by the SAHEL_SOURCES_PATH setting (bundled when unset)."""
+    return load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
+
+
+def outlet_ids_from_setting(value: Any) -> list[str]:
+    """SAHEL_OUTLETS as a list of ids, whether given as a list or a comma-separated string."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]

@@ -1,0 +1,157 @@
+"""The one generic spider: reads the sources registry, discovers article URLs through feeds,
+sitemaps and section pages, and yields each article page as an ArticleItem.
+
+It fetches and reports; it never touches the database (failures go out as a signal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from sahel_crawler.discovery import parse_feed, parse_sitemap
+from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.items import ArticleItem
+from sahel_crawler.signals import page_failed
+from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.text.urls import UrlRules, canonicalize_url
+
+_HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl the outlets of the sources registry.
+
+    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`).
+    """
+
+    name = "news"
+
+    def __init__(self, *args: Any, outlets: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outlet_arg = outlets
+        self.outlets: dict[str, Outlet] = {}
+        self._url_rules: dict[str, UrlRules] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        registry = registry_from_settings(crawler.settings)
+        wanted = outlet_ids_from_setting(spider._outlet_arg or crawler.settings.get("SAHEL_OUTLETS"))
+        spider.outlets = {o.id: o for o in registry.select(wanted)}
+        spider._url_rules = {o.id: UrlRules.from_mapping(o.urls) for o in spider.outlets.values()}
+        # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
+        spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
+        return spider
+
+    # -- start ------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self._start_requests():
+            yield request
+
+    def _start_requests(self) -> Iterator[scrapy.Request]:
+        callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "section": self.parse_section}
+        for outlet in self.outlets.values():
+            for kind, url in outlet.start_urls():
+                yield scrapy.Request(
+                    url,
+                    callback=callbacks[kind],
+                    errback=self.on_error,
+                    meta={"outlet": outlet.id, "kind": kind},
+                    priority=10,  # discovery first, so the frontier fills early
+                )
+
+    # -- discovery --------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """Article requests for the entries of an RSS/Atom/RDF feed."""
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        result = parse_feed(response.body, response.url, content_type=content_type)
+        if result.error:
+            self._report(response.url, "feed", result.error, response.meta["outlet"])
+        for link in result.links:
+            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
+            yield from self._article_request(response, link.url, "feed", hints)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
+        outlet = self.outlets[response.meta["outlet"]]
+        result = parse_sitemap(response.body, response.url)
+        if result.error:
+            self._report(response.url, "sitemap", result.error, outlet.id)
+        for url in result.sitemaps:
+            if outlet.owns(url):
+                yield response.follow(
+                    url, self.parse_sitemap, errback=self.on_error, meta=response.meta, priority=10
+                )
+        for link in result.links:
+            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
+            yield from self._article_request(response, link.url, "sitemap", hints)
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        """Article requests for the article-looking links of a section page."""
+        if not isinstance(response, TextResponse):
+            self._report(response.url, "not_html", "section page is not HTML", response.meta["outlet"])
+            return
+        outlet = self.outlets[response.meta["outlet"]]
+        extractor = LinkExtractor(allow_domains=sorted(outlet.hosts), unique=True)
+        for link in extractor.extract_links(response):
+            if looks_like_article_url(link.url):
+                yield from self._article_request(response, link.url, "section", {})
+
+    def _article_request(
+        self, response: Response, url: str, via: str, hints: dict[str, Any]
+    ) -> Iterable[scrapy.Request]:
+        outlet = self.outlets[response.meta["outlet"]]
+        if not outlet.owns(url) or not outlet.accepts_article_url(url):
+            return ()
+        canonical = canonicalize_url(url, rules=self._url_rules[outlet.id])
+        meta = {"outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url}
+        return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        """The fetched article page, decoded, for the pipelines."""
+        content_type = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
+        if not isinstance(response, TextResponse) or (content_type and content_type not in _HTML_TYPES):
+            reason = f"not an HTML page ({content_type.decode('latin-1') or 'unknown type'})"
+            self._report(response.url, "not_html", reason, response.meta["outlet"])
+            return
+        discovered_as = response.meta.get("discovered_as", response.url)
+        yield ArticleItem(
+            url=response.url,
+            outlet=response.meta["outlet"],
+            html=response.text,
+            fetched_at=datetime.now(UTC),
+            http_status=response.status,
+            requested_url=discovered_as,
+            discovered_via=response.meta.get("via", ""),
+            hints={k: v for k, v in response.meta.get("hints", {}).items() if v is not None},
+            aliases=[u for u in {discovered_as, response.request.url} if u != response.url],
+        )
+
+    # -- failures ---------------------------------------------------------------------------
+
+    def on_error(self, failure: Failure) -> None:
+        """Log, count and report a request that failed; the crawl goes on."""
+        request = failure.request  # type: ignore[attr-defined]
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            kind, reason = "http", f"HTTP {response.status}"
+        else:
+            kind, reason = "download", f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self._report(request.url, kind, reason, request.meta.get("outlet"))
+
+    def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
+        self.logger.warning("%s failed (%s): %s", url, kind, reason)
+        self.crawler.stats.inc_value("sahel/errors")
+        self.crawler.stats.inc_value(f"sahel/errors/{kind}")
+        self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, outlet=outlet)

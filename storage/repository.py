@@ -1,0 +1,286 @@
+"""Functions that read and write the database. Each takes a session and never commits:
+the caller owns the transaction (`with Session.begin():`), so several writes land together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    Article,
+    ArticleAlias,
+    ArticleSignature,
+    CrawlError,
+    CrawlRun,
+    KeywordHit,
+    Outlet,
+    utcnow,
+)
+
+RUN_COUNTERS = (
+    "requests",
+    "pages_fetched",
+    "new_articles",
+    "updated_articles",
+    "exact_duplicates",
+    "near_duplicates",
+    "skipped_seen",
+    "not_modified",
+    "no_text",
+    "errors",
+)
+
+
+@dataclass
+class ArticleRecord:
+    """What the pipeline hands to storage for one article."""
+
+    url: str  # canonical URL: the article's key
+    outlet: str
+    text: str
+    fetched_at: datetime
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    published_at_source: str | None = None
+    description: str | None = None
+    language: str | None = None
+    language_prob: float | None = None
+    text_hash: str | None = None
+    discovered_via: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    duplicate_of_url: str | None = None
+    signature: bytes | None = None
+    keyword_hits: list[Mapping[str, Any]] = field(default_factory=list)
+    lexicon_version: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    article_id: int
+    outcome: str  # "new" | "updated" | "unchanged"
+
+
+# -- outlets and runs ---------------------------------------------------------------------
+
+
+def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
+    """Insert missing outlets (id -> name) and refresh the names of known ones."""
+    known = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(list(outlets))))}
+    for oid, name in outlets.items():
+        if oid in known:
+            known[oid].name = name
+        else:
+            session.add(Outlet(id=oid, name=name))
+    session.flush()
+
+
+def start_run(session: Session, outlet_ids: Iterable[str]) -> int:
+    """Record the start of a crawl run and return its id."""
+    run = CrawlRun(outlets=",".join(outlet_ids), status="running")
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session, run_id: int, *, status: str, reason: str | None, counts: Mapping[str, int]
+) -> None:
+    """Close a crawl run with its status and counters (unknown counter names are ignored)."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return
+    run.finished_at = utcnow()
+    run.status = status
+    run.finish_reason = reason
+    for name in RUN_COUNTERS:
+        if name in counts:
+            setattr(run, name, int(counts[name]))
+
+
+def record_error(
+    session: Session, run_id: int | None, *, url: str, kind: str, reason: str, outlet: str | None = None
+) -> None:
+    """Remember one page-level failure of a run."""
+    if run_id is None:
+        return
+    session.add(CrawlError(run_id=run_id, outlet_id=outlet, url=url[:2048], kind=kind, reason=reason))
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
+    """The latest crawl runs, newest first."""
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+# -- articles -----------------------------------------------------------------------------
+
+
+def article_id_for_url(session: Session, url: str) -> int | None:
+    """The id of the article stored under `url`, either as its key or as one of its aliases."""
+    found = session.scalar(select(Article.id).where(Article.url == url))
+    if found is None:
+        found = session.scalar(select(ArticleAlias.article_id).where(ArticleAlias.url == url))
+    return found
+
+
+def find_by_text_hash(session: Session, text_hash: str) -> tuple[int, str] | None:
+    """The first stored article with this body fingerprint, as (id, url)."""
+    row = session.execute(
+        select(Article.id, Article.url).where(Article.text_hash == text_hash).order_by(Article.id).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def add_alias(session: Session, article_id: int, url: str, reason: str = "variant") -> bool:
+    """Record another URL of an article; False when the URL was already known."""
+    if article_id_for_url(session, url) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ArticleAlias(article_id=article_id, url=url, reason=reason))
+    except IntegrityError:  # a concurrent crawl recorded it first
+        return False
+    return True
+
+
+_UPDATABLE = (
+    "title",
+    "author",
+    "published_at",
+    "published_at_source",
+    "description",
+    "language",
+    "language_prob",
+    "text",
+    "text_hash",
+)
+
+
+def save_article(session: Session, record: ArticleRecord, run_id: int | None = None) -> SaveResult:
+    """Insert the article or update it in place; idempotent for an unchanged article."""
+    article = session.scalar(select(Article).where(Article.url == record.url))
+    if article is None:
+        article = _insert_article(session, record, run_id)
+        if article is None:  # lost a race with a concurrent crawl: the row exists now
+            return save_article(session, record, run_id)
+        outcome = "new"
+    elif article.text != record.text or article.title != record.title:
+        for name in _UPDATABLE:
+            setattr(article, name, getattr(record, name))
+        article.updated_at = utcnow()
+        outcome = "updated"
+    else:
+        outcome = "unchanged"
+    for alias in record.aliases:
+        if alias != record.url:
+            add_alias(session, article.id, alias)
+    if record.keyword_hits or record.lexicon_version:
+        replace_keyword_hits(session, article.id, record.keyword_hits, record.lexicon_version)
+    if record.signature is not None and session.get(ArticleSignature, article.id) is None:
+        session.add(ArticleSignature(article_id=article.id, signature=record.signature))
+    session.flush()
+    return SaveResult(article.id, outcome)
+
+
+def _insert_article(session: Session, record: ArticleRecord, run_id: int | None) -> Article | None:
+    duplicate_of_id = article_id_for_url(session, record.duplicate_of_url) if record.duplicate_of_url else None
+    article = Article(
+        url=record.url,
+        outlet_id=record.outlet,
+        fetched_at=record.fetched_at,
+        discovered_via=record.discovered_via,
+        duplicate_of_id=duplicate_of_id,
+        first_run_id=run_id,
+        **{name: getattr(record, name) for name in _UPDATABLE},
+    )
+    try:
+        with session.begin_nested():
+            session.add(article)
+    except IntegrityError:
+        return None
+    return article
+
+
+def replace_keyword_hits(
+    session: Session, article_id: int, hits: Iterable[Mapping[str, Any]], lexicon_version: str | None
+) -> None:
+    """Replace an article's keyword hits with `hits` and record the lexicon version used."""
+    session.execute(delete(KeywordHit).where(KeywordHit.article_id == article_id))
+    for hit in hits:
+        session.add(
+            KeywordHit(
+                article_id=article_id,
+                concept_id=hit["concept"],
+                form=hit["form"],
+                count=int(hit["count"]),
+                first_offset=int(hit["first_offset"]),
+                snippet=hit["snippet"],
+            )
+        )
+    article = session.get(Article, article_id)
+    if article is not None:
+        article.lexicon_version = lexicon_version
+
+
+def count_articles(session: Session) -> int:
+    """How many articles are stored."""
+    return session.scalar(select(func.count()).select_from(Article)) or 0
+
+
+def articles_per_outlet_and_language(session: Session) -> list[tuple[str, str | None, int]]:
+    """(outlet id, language, number of articles), for summaries."""
+    rows = session.execute(
+        select(Article.outlet_id, Article.language, func.count())
+        .group_by(Article.outlet_id, Article.language)
+        .order_by(Article.outlet_id, Article.language)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which stored articles a query returns; every field optional."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    outlets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+def iter_articles(session: Session, flt: ArticleFilter, batch_size: int = 500) -> Iterator[Article]:
+    """Stored articles matching `flt` by publication time (fetch time when unknown), oldest first.
+
+    Loads aliases, keyword hits and the original of a duplicate with the article, in batches,
+    so an export of the whole database runs in bounded memory.
+    """
+    when = func.coalesce(Article.published_at, Article.fetched_at)
+    query = select(Article).options(
+        selectinload(Article.aliases),
+        selectinload(Article.keyword_hits),
+        selectinload(Article.duplicate_of),
+    )
+    if flt.since:
+        query = query.where(when >= flt.since)
+    if flt.until:
+        query = query.where(when < flt.until)
+    if flt.outlets:
+        query = query.where(Article.outlet_id.in_(flt.outlets))
+    if flt.languages:
+        query = query.where(or_(*(Article.language == lang for lang in flt.languages)))
+    last_id = 0
+    while True:
+        batch = list(session.scalars(query.where(Article.id > last_id).order_by(Article.id).limit(batch_size)))
+        if not batch:
+            return
+        yield from batch
+        last_id = batch[-1].id
