@@ -147,7 +147,7 @@ def export(
     languages: tuple[str, ...],
     out: str,
 ) -> None:
-    """Write stored articles as JSONL or CSV (the contract: docs/export.md).
+    """Write stored articles as JSONL or CSV (the contract: README, "The export contract").
 
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """

@@ -1,4 +1,4 @@
-"""Stored articles as export records (the documented JSONL/CSV contract, docs/export.md)."""
+"""Stored articles as export records (the JSONL/CSV contract documented in README.md)."""
 
 from __future__ import annotations
 

@@ -58,6 +58,10 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+DOWNLOADER_MIDDLEWARES = {
+    # before robots.txt and every other downloader middleware, so nothing reaches an internal address
+    "sahel_crawler.middlewares.PrivateAddressMiddleware": 50,
+}
 METAREFRESH_ENABLED = False
 
 # -- The pipeline ---------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""Shared fixtures: the offline replay, crawls run as real `sahel` processes, service URLs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sahel_crawler.demo import REPLAY_OVERRIDES
+from sahel_crawler.replay import ReplayServer
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+# Fixed "now" for the replay, so that dates in the site and in assertions are deterministic.
+REPLAY_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+REQUIRE_SERVICES = os.environ.get("SAHEL_REQUIRE_SERVICES") == "1"
+
+
+def replay_settings_args() -> list[str]:
+    """`-s NAME=VALUE` arguments that point a crawl at the loopback replay."""
+    args = []
+    for name, value in REPLAY_OVERRIDES.items():
+        if isinstance(value, list):
+            value = ",".join(value)
+        args += ["-s", f"{name}={value}"]
+    return args
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path = REPO) -> CliResult:
+    """Run `python -m sahel_crawler ARGS` in a fresh process (Scrapy's reactor cannot restart)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sahel_crawler", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0", **(env or {})},
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def replay() -> Iterator[ReplayServer]:
+    """The bundled two-outlet replay (france24 on 127.0.0.1, meo on 127.0.0.2)."""
+    with ReplayServer(now=REPLAY_NOW) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def replay_sources(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return replay.write_sources(tmp_path_factory.mktemp("sources") / "sources.yaml")
+
+
+def crawl_replay(sources: Path, db_url: str, *extra: str) -> CliResult:
+    """One `sahel crawl` of the replay into `db_url`."""
+    return run_sahel("crawl", "--sources", str(sources), "--db", db_url, *replay_settings_args(), *extra)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _service_or_skip(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (SAHEL_REQUIRE_SERVICES=1: this test must run)")
+    pytest.skip(f"{message}; start it to run this test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the PostgreSQL test database (127.0.0.1:5432/test, trust auth)."""
+    url = os.environ.get("SAHEL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    _service_or_skip("PostgreSQL", "127.0.0.1", 5432)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the Redis test server (127.0.0.1:6379)."""
+    _service_or_skip("Redis", "127.0.0.1", 6379)
+    return os.environ.get("SAHEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

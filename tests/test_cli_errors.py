@@ -1,0 +1,73 @@
+"""Exit statuses and one-line messages of the CLI for bad input (no crawl needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_sahel
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    assert lines, "expected a reason on stderr"
+    assert "Traceback" not in stderr
+    return lines[-1]
+
+
+def test_missing_sources_file_exits_2(tmp_path: Path) -> None:
+    result = run_sahel("crawl", "--sources", str(tmp_path / "nope.yaml"), "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert "nope.yaml" in _one_line_error(result.stderr)
+    assert "not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("outlets: [", "malformed YAML"),
+        ("outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    colour: red\n", "'colour'"),
+        ("outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    allow: ['(']\n", "bad regular expression"),
+        ("outlets:\n  a:\n    name: A\n", "at least one of"),
+        ("outlets:\n  a:\n    name: A\n    feeds: [ftp://x.test/rss]\n", "not an http(s) URL"),
+    ],
+)
+def test_invalid_sources_exit_2_naming_outlet_and_key(tmp_path: Path, content: str, expected: str) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(content)
+    result = run_sahel("crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    line = _one_line_error(result.stderr)
+    assert str(sources) in line and expected in line
+
+
+def test_unknown_outlet_exits_2(tmp_path: Path) -> None:
+    result = run_sahel("crawl", "--outlet", "nosuch", "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert "unknown outlet nosuch" in _one_line_error(result.stderr)
+
+
+def test_unreachable_database_exits_1(tmp_path: Path) -> None:
+    result = run_sahel("crawl", "--db", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert "cannot use database" in _one_line_error(result.stderr)
+
+
+def test_malformed_database_url_exits_2() -> None:
+    result = run_sahel("export", "--db", "not a url")
+    assert result.returncode == 2
+    assert "database URL" in _one_line_error(result.stderr)
+
+
+def test_impossible_date_exits_2(tmp_path: Path) -> None:
+    result = run_sahel("export", "--db", f"sqlite:///{tmp_path}/x.db", "--since", "2026-02-30")
+    assert result.returncode == 2
+    assert "2026-02-30" in result.stderr
+
+
+def test_python_m_equals_the_console_script() -> None:
+    result = run_sahel("--help")
+    assert result.returncode == 0
+    for command in ("crawl", "export", "demo", "runs"):
+        assert command in result.stdout

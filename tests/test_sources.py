@@ -1,0 +1,40 @@
+"""The sources registry: the bundled file loads, and outlets keep to their hosts and rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sahel_crawler.sources import RegistryError, load_registry
+
+
+def test_bundled_registry_covers_the_main_outlets() -> None:
+    registry = load_registry()
+    assert {"france24", "meo"} <= set(registry.outlets)
+    france24 = registry.outlets["france24"]
+    assert "https://www.france24.com/ar/rss" in france24.feeds
+    assert france24.hosts == {"www.france24.com"}
+    for outlet in registry.outlets.values():
+        assert outlet.start_urls(), outlet.id
+
+
+def test_allow_and_deny_rules() -> None:
+    france24 = load_registry().outlets["france24"]
+    assert france24.accepts_article_url("https://www.france24.com/fr/afrique/20261120-mali-kidal")
+    assert not france24.accepts_article_url("https://www.france24.com/fr/video/20261120-mali-kidal")
+    assert not france24.accepts_article_url("https://www.france24.com/fr/afrique/")
+    assert france24.owns("https://WWW.FRANCE24.COM/fr/")
+    assert not france24.owns("https://middle-east-online.com/x")
+
+
+def test_select_unknown_outlet_names_the_known_ones() -> None:
+    with pytest.raises(RegistryError, match="unknown outlet nope; known: .*france24"):
+        load_registry().select(["nope"])
+
+
+def test_outlet_id_must_be_slug(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("outlets:\n  'France 24':\n    name: F\n    feeds: [https://a.test/rss]\n")
+    with pytest.raises(RegistryError, match=r"outlet 'France 24': outlet id must match"):
+        load_registry(path)
