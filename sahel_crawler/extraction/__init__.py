@@ -1,0 +1,9 @@
+"""The extraction stage: body text, title, author, date and declared metadata of an article page.
+
+Public API: `extract_article(html, url, rules=...)`, `ExtractedArticle`, `ExtractionRules`.
+"""
+
+from .core import MAX_HTML_CHARS, ExtractedArticle, extract_article
+from .rules import ExtractionRules
+
+__all__ = ["MAX_HTML_CHARS", "ExtractedArticle", "ExtractionRules", "extract_article"]
