@@ -29,7 +29,7 @@ def test_allow_and_deny_rules() -> None:
 
 
 def test_select_unknown_outlet_names_the_known_ones() -> None:
-    with pytest.raises(RegistryError, match="unknown outlet nope; known: .*france24"):
+    with pytest.raises(RegistryError, match=r"unknown outlet nope; known: .*france24"):
         load_registry().select(["nope"])
 
 

@@ -6,6 +6,7 @@ Pure functions: no I/O, no state.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 # Tashkeel (harakat, tanwin, shadda, sukun), superscript alef and Quranic marks.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -34,3 +35,79 @@ def normalize_arabic(text: str) -> str:
     The result may be shorter than the input (removed marks).
     """
     return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(_CHAR_MAP)
+
+
+# -- Normalisation that remembers where each character came from -------------------------
+# Keyword hits are found in normalised text but reported (offset, snippet, form) in the text
+# as published, so every normalisation used for matching keeps an offset map. Characters are
+# either deleted or replaced one-for-one; only deletions shift offsets, so the map is stored as
+# the deletion runs alone and costs nothing for text that has none.
+
+# Characters deleted by `normalize_arabic`, as a regex character class body.
+ARABIC_DELETED_CLASS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+# One-for-one replacements of `normalize_arabic`, as a `str.translate` table.
+ARABIC_CHAR_MAP: dict[int, str] = dict(_CHAR_MAP)
+_ARABIC_DELETED = re.compile(f"[{ARABIC_DELETED_CLASS}]+")
+
+
+class MappedText:
+    """Normalised text with a map from each of its positions back to the original text.
+
+    Built by deleting runs of characters (found by a regex) and translating the rest one
+    character for one, so position ``i`` of ``text`` is position ``to_original(i)`` of the
+    original, and the character there normalises to ``text[i]``.
+    """
+
+    __slots__ = ("_cum", "_sit", "original", "text")
+
+    def __init__(self, original: str, text: str, runs: list[tuple[int, int]]) -> None:
+        self.original = original
+        self.text = text
+        # For each deletion run: the normalised position it sits at, and the number of
+        # original characters deleted up to and including it.
+        self._sit: list[int] = []
+        self._cum: list[int] = []
+        deleted = 0
+        for start, end in runs:
+            self._sit.append(start - deleted)
+            deleted += end - start
+            self._cum.append(deleted)
+
+    def to_original(self, index: int) -> int:
+        """Original offset of the normalised character at ``index`` (``len(text)`` maps to the end)."""
+        if index >= len(self.text):
+            return len(self.original)
+        if not self._sit:
+            return index
+        k = bisect_right(self._sit, index)
+        return index + (self._cum[k - 1] if k else 0)
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` span covering the normalised span ``[start, end)``."""
+        if end <= start:
+            o = self.to_original(start)
+            return o, o
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+    def offsets(self) -> list[int]:
+        """The original offset of every normalised character (for tests and debugging)."""
+        return [self.to_original(i) for i in range(len(self.text))]
+
+
+def map_normalise(text: str, deleted: re.Pattern[str], table: dict[int, str]) -> MappedText:
+    """Delete every match of ``deleted``, translate the rest with ``table`` (one char for one)."""
+    runs = [m.span() for m in deleted.finditer(text)]
+    if not runs:
+        return MappedText(text, text.translate(table), runs)
+    pieces = []
+    last = 0
+    for start, end in runs:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return MappedText(text, "".join(pieces).translate(table), runs)
+
+
+def normalize_arabic_mapped(text: str) -> MappedText:
+    """`normalize_arabic` with an offset map back to ``text``; ``.text`` equals `normalize_arabic(text)`."""
+    return map_normalise(text, _ARABIC_DELETED, ARABIC_CHAR_MAP)

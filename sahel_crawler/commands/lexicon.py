@@ -1,0 +1,57 @@
+"""`sahel lexicon ...`: validate a lexicon and try it on a text."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+
+from sahel_crawler.lexicon import LANGUAGES, LexiconError, load_lexicon
+
+
+@click.group("lexicon")
+def lexicon() -> None:
+    """Check keyword lexicons and see what a text would flag."""
+
+
+@lexicon.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def check(path: str | None) -> None:
+    """Validate a lexicon file (default: the bundled one) and summarise it.
+
+    Example: sahel lexicon check my-lexicon.yaml
+    """
+    try:
+        lex = load_lexicon(path)
+    except LexiconError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc
+    forms = Counter(f.language for c in lex.concepts.values() for f in c.all_forms())
+    categories = Counter(c.category for c in lex.concepts.values())
+    click.echo(f"{lex.source}: OK, {len(lex.concepts)} concepts, version {lex.version}")
+    click.echo("forms: " + ", ".join(f"{lang} {forms.get(lang, 0)}" for lang in LANGUAGES))
+    click.echo("categories: " + ", ".join(f"{k} {v}" for k, v in sorted(categories.items())))
+
+
+@lexicon.command("test")
+@click.argument("text")
+@click.option("--lexicon", "lexicon_path", type=click.Path(dir_okay=False), help="Lexicon YAML (default: bundled).")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), help="Only use the forms of this language.")
+def test(text: str, lexicon_path: str | None, language: str | None) -> None:
+    """Show the concepts, forms and snippets TEXT would flag.
+
+    Example: sahel lexicon test "Attaque du JNIM près de Tombouctou"
+    """
+    try:
+        lex = load_lexicon(lexicon_path)
+    except LexiconError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc
+    hits = lex.match(text, language=language)
+    if not hits:
+        click.echo("no concept flagged")
+        return
+    for hit in hits:
+        label = lex.concepts[hit.concept].labels.get(language or "en", hit.concept)
+        click.echo(f"{hit.concept} ({label}): {hit.form!r} x{hit.count} at {hit.first_offset}")
+        click.echo(f"    {hit.snippet}")

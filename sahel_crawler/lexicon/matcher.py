@@ -1,0 +1,241 @@
+"""One Aho-Corasick pass over folded text, with Arabic proclitics, word boundaries and context.
+
+Every form, exclusion phrase and confirmation phrase of the lexicon is folded (`fold_key`) and
+put into a single automaton. Arabic forms are stored without their definite article, so that
+the letters in front of a match can be checked against the proclitics Arabic attaches to a
+noun (و ف ب ل ك, ال and their combinations: والطوارق, بأزواد, للطوارق); Latin forms need a
+non-alphanumeric character on both sides (l'Azawad, Mali's). A hit is then
+1. dropped when it lies inside an exclusion phrase of its concept (الوضع المالي, fleuve Niger);
+2. dropped when it lies strictly inside a longer hit of another concept (Azawad inside
+   "Front de libération de l'Azawad");
+3. if its form is weak, kept only inside a confirmation phrase of its concept (منطقة الساحل) or
+   when the document has a strong hit of the same concept or of a concept the form needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import ahocorasick
+
+from sahel_crawler.lexicon.model import Concept, ConceptHit
+from sahel_crawler.text.fold import MappedText, fold, fold_key
+
+_ARTICLE = "ال"
+# Proclitic letters that may precede a noun without the article, and those before the article.
+_BARE_PREFIXES = frozenset({"", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"})
+_ARTICLE_PREFIXES = frozenset(
+    {"ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل"}
+)
+_LONGEST_PREFIX = 4
+SNIPPET_CHARS = 200
+
+Kind = Literal["form", "exclude", "confirm"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What one automaton key stands for (several entries can share a key)."""
+
+    kind: Kind
+    concept: str
+    language: str
+    arabic: bool  # left boundary checked against Arabic proclitics
+    article: bool  # the key is the form without its definite article
+    weak: bool = False
+    needs: tuple[str, ...] = ()
+    exact: str | None = None  # the form as written, for case-sensitive forms
+
+
+@dataclass
+class _Match:
+    start: int  # normalised offsets, start includes proclitics
+    end: int
+    entry: _Entry
+
+
+def _is_arabic(char: str) -> bool:
+    return "\u0600" <= char <= "\u06ff"
+
+
+def _key_variants(text: str) -> list[tuple[str, bool]]:
+    """Automaton keys of one form or phrase, each with whether its article was removed."""
+    key = fold_key(text)
+    if not key:
+        return []
+    if _is_arabic(key[0]):
+        if key.startswith(_ARTICLE) and len(key) > len(_ARTICLE) + 1:
+            return [(key[len(_ARTICLE) :], True)]
+        return [(key, False)]
+    keys = [(key, False)]
+    # Jama'at / Jamaat: transliterations are written with and without the apostrophe.
+    inner = key.strip("'")
+    if "'" in inner:
+        keys.append((key.replace("'", ""), False))
+    return keys
+
+
+class Matcher:
+    """The compiled automaton of a set of concepts; build once, call `match` per text."""
+
+    def __init__(self, concepts: dict[str, Concept]) -> None:
+        self._concepts = concepts
+        table: dict[str, list[_Entry]] = {}
+
+        def add(text: str, entry_args: dict) -> None:
+            for key, article in _key_variants(text):
+                entry = _Entry(arabic=_is_arabic(key[0]), article=article, **entry_args)
+                table.setdefault(key, []).append(entry)
+
+        for concept in concepts.values():
+            for form in concept.all_forms():
+                add(
+                    form.text,
+                    {
+                        "kind": "form",
+                        "concept": concept.id,
+                        "language": form.language,
+                        "weak": form.weak,
+                        "needs": form.needs,
+                        "exact": form.text if form.exact_case else None,
+                    },
+                )
+            for kind, phrases in (("exclude", concept.exclude), ("confirm", concept.confirm)):
+                for lang, texts in phrases.items():
+                    for text in texts:
+                        add(text, {"kind": kind, "concept": concept.id, "language": lang})
+        self._automaton = ahocorasick.Automaton()
+        for key, entries in table.items():
+            self._automaton.add_word(key, (len(key), tuple(entries)))
+        if table:
+            self._automaton.make_automaton()
+        self._empty = not table
+        self.languages = frozenset(f.language for c in concepts.values() for f in c.all_forms())
+
+    def match(self, text: str, language: str | None = None) -> list[ConceptHit]:
+        """Concept hits in ``text``, in order of first appearance.
+
+        ``language`` restricts matching to the forms of that language when the lexicon has
+        any; otherwise (or when None) all forms are used.
+        """
+        if self._empty or not text:
+            return []
+        mapped = fold(text)
+        lang = language if language in self.languages else None
+        matches = self._raw_matches(mapped, lang)
+        if not matches:
+            return []
+        return self._resolve(matches, mapped)
+
+    def _raw_matches(self, mapped: MappedText, lang: str | None) -> list[_Match]:
+        norm = mapped.text
+        size = len(norm)
+        found: list[_Match] = []
+        for last, (length, entries) in self._automaton.iter(norm):
+            end = last + 1
+            if end < size and norm[end].isalnum():
+                continue
+            start = end - length
+            word_start = start
+            prefix_ok: bool | None = None
+            for entry in entries:
+                if lang is not None and entry.kind == "form" and entry.language != lang:
+                    continue
+                if entry.arabic:
+                    if prefix_ok is None:
+                        word_start = start
+                        while word_start > 0 and norm[word_start - 1].isalnum():
+                            word_start -= 1
+                            if start - word_start > _LONGEST_PREFIX:
+                                break
+                        prefix = norm[word_start:start]
+                        prefix_ok = True
+                    allowed = _ARTICLE_PREFIXES if entry.article else _BARE_PREFIXES
+                    if prefix not in allowed:
+                        continue
+                    found.append(_Match(word_start, end, entry))
+                else:
+                    if start > 0 and norm[start - 1].isalnum():
+                        continue
+                    if entry.exact is not None:
+                        o_start, o_end = mapped.span_to_original(start, end)
+                        if mapped.original[o_start:o_end] != entry.exact:
+                            continue
+                    found.append(_Match(start, end, entry))
+        return found
+
+    def _resolve(self, matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+        context: dict[tuple[Kind, str], list[tuple[int, int]]] = {}
+        hits: list[_Match] = []
+        for m in matches:
+            if m.entry.kind == "form":
+                hits.append(m)
+            else:
+                context.setdefault((m.entry.kind, m.entry.concept), []).append((m.start, m.end))
+
+        def inside(m: _Match, kind: Kind) -> bool:
+            spans = context.get((kind, m.entry.concept), ())
+            return any(s <= m.start and m.end <= e for s, e in spans)
+
+        hits = [m for m in hits if not inside(m, "exclude")]
+        # Longest first, so that one pass drops what a longer hit contains.
+        hits.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        kept: list[_Match] = []
+        for m in hits:
+            # the same concept: one occurrence; another concept: its name contains ours
+            clash = any(
+                k.start <= m.start
+                and m.end <= k.end
+                and (k.entry.concept == m.entry.concept or (k.end - k.start) > (m.end - m.start))
+                for k in kept
+            )
+            if not clash:
+                kept.append(m)
+        strong = {m.entry.concept for m in kept if not m.entry.weak or inside(m, "confirm")}
+        final = [
+            m
+            for m in kept
+            if not m.entry.weak
+            or m.entry.concept in strong
+            or inside(m, "confirm")
+            or any(n in strong for n in m.entry.needs)
+        ]
+        return _summarise(final, mapped)
+
+
+def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+    first: dict[str, _Match] = {}
+    counts: dict[str, int] = {}
+    for m in matches:
+        concept = m.entry.concept
+        counts[concept] = counts.get(concept, 0) + 1
+        if concept not in first or m.start < first[concept].start:
+            first[concept] = m
+    result = []
+    for concept, m in first.items():
+        start, end = mapped.span_to_original(m.start, m.end)
+        result.append(
+            ConceptHit(
+                concept=concept,
+                form=mapped.original[start:end],
+                count=counts[concept],
+                first_offset=start,
+                snippet=make_snippet(mapped.original, start, end),
+            )
+        )
+    result.sort(key=lambda h: h.first_offset)
+    return result
+
+
+def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_CHARS) -> str:
+    """About ``width`` characters of ``text`` around ``[start, end)``, cut at spaces, whitespace collapsed."""
+    side = max(0, (width - (end - start)) // 2)
+    lo, hi = max(0, start - side), min(len(text), end + side)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    return " ".join(text[lo:hi].split())
