@@ -18,23 +18,36 @@ class NoArticleText(DropItem):
 class ExtractionPipeline:
     """Fill title, author, date, body and description of each item; drop pages with no text.
 
-    Settings: SAHEL_SOURCES_PATH (for per-outlet `extraction:` rules).
+    Settings: SAHEL_SOURCES_PATH (per-outlet `extraction:` rules), SAHEL_EXTRACT_MAX_CHARS, SAHEL_MIN_TEXT_CHARS
+    (a shorter body is page chrome, e.g. a video page's caption, not an article).
     Feed and sitemap dates are fallbacks when the page itself carries no date.
     """
 
-    def __init__(self, rules: dict[str, ExtractionRules], stats: Any) -> None:
+    def __init__(
+        self, rules: dict[str, ExtractionRules], stats: Any, min_text_chars: int = 200, max_chars: int = 2_000_000
+    ) -> None:
         self.rules = rules
         self.stats = stats
+        self.min_text_chars = min_text_chars
+        self.max_chars = max_chars
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
         registry = registry_from_settings(crawler.settings)
         rules = {o.id: ExtractionRules.from_mapping(o.extraction) for o in registry.outlets.values()}
-        return cls(rules, crawler.stats)
+        settings = crawler.settings
+        return cls(
+            rules,
+            crawler.stats,
+            min_text_chars=settings.getint("SAHEL_MIN_TEXT_CHARS", 200),
+            max_chars=settings.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
+        )
 
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        extracted = extract_article(item.html, item.url, rules=self.rules.get(item.outlet))
-        if extracted is None:
+        extracted = extract_article(
+            item.html, item.url, rules=self.rules.get(item.outlet), max_chars=self.max_chars
+        )
+        if extracted is None or len(extracted.text) < self.min_text_chars:
             self.stats.inc_value("sahel/no_text")
             raise NoArticleText(f"no article text on {item.url}")
         item.title = extracted.title or item.hints.get("title")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.lexicon import lexicon
 from sahel_crawler.sources import RegistryError
 from storage.db import DatabaseError, DatabaseURLError, open_database, session_factory
 
@@ -187,6 +188,9 @@ def runs(db_url: str, limit: int) -> None:
                 f"{run.exact_duplicates + run.near_duplicates:>5} {run.errors:>6}"
             )
     engine.dispose()
+
+
+main.add_command(lexicon)
 
 
 def _print_summary(db_url: str, run_id: int | None) -> None:

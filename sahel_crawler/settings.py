@@ -25,6 +25,8 @@ SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
 SAHEL_LANGUAGE_PREFIX_CHARS = 1500
+# A body shorter than this (characters) is page chrome, not an article: counted, not stored.
+SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests).
@@ -65,9 +67,11 @@ DOWNLOADER_MIDDLEWARES = {
 METAREFRESH_ENABLED = False
 
 # -- The pipeline ---------------------------------------------------------------------------
+# Extraction comes first: canonicalisation needs the page's declared rel=canonical, and every
+# later stage needs the text.
 ITEM_PIPELINES = {
-    "pipelines.canonical.CanonicalUrlPipeline": 100,
-    "pipelines.extract.ExtractionPipeline": 200,
+    "pipelines.extract.ExtractionPipeline": 100,
+    "pipelines.canonical.CanonicalUrlPipeline": 200,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.keywords.KeywordPipeline": 500,
     "pipelines.store.StoragePipeline": 900,
@@ -77,6 +81,7 @@ EXTENSIONS = {
 }
 
 LOG_LEVEL = os.environ.get("SAHEL_LOG_LEVEL", "INFO")
+STATS_DUMP = False  # the crawl run record keeps the counters; the full dump is noise
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "sahel_crawler.logformatter.SahelLogFormatter"

@@ -38,6 +38,7 @@ class NewsSpider(scrapy.Spider):
         self._outlet_arg = outlets
         self.outlets: dict[str, Outlet] = {}
         self._url_rules: dict[str, UrlRules] = {}
+        self._link_extractor = LinkExtractor(unique=True)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -88,9 +89,8 @@ class NewsSpider(scrapy.Spider):
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
             if outlet.owns(url):
-                yield response.follow(
-                    url, self.parse_sitemap, errback=self.on_error, meta=response.meta, priority=10
-                )
+                meta = {"outlet": outlet.id, "kind": "sitemap"}
+                yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=10)
         for link in result.links:
             hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
             yield from self._article_request(response, link.url, "sitemap", hints)
@@ -100,9 +100,9 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._report(response.url, "not_html", "section page is not HTML", response.meta["outlet"])
             return
-        outlet = self.outlets[response.meta["outlet"]]
-        extractor = LinkExtractor(allow_domains=sorted(outlet.hosts), unique=True)
-        for link in extractor.extract_links(response):
+        # Hosts are checked per link in _article_request (LinkExtractor's allow_domains compares
+        # host:port, which misses outlets served on a non-default port).
+        for link in self._link_extractor.extract_links(response):
             if looks_like_article_url(link.url):
                 yield from self._article_request(response, link.url, "section", {})
 
