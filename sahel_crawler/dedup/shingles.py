@@ -1,0 +1,21 @@
+"""Word shingles of a normalised text, the sets that MinHash compares."""
+
+from __future__ import annotations
+
+from sahel_crawler.dedup.normalize import normalized_words
+
+DEFAULT_SHINGLE_SIZE = 3
+
+
+def shingles(text: str, k: int = DEFAULT_SHINGLE_SIZE) -> set[bytes]:
+    """The set of k-word shingles of `text` (UTF-8 bytes, words joined by one space).
+
+    A text shorter than k words gives one shingle of all its words; a text without words
+    gives the empty set.
+    """
+    if k < 1:
+        raise ValueError(f"shingle size must be at least 1, got {k}")
+    words = normalized_words(text)
+    if len(words) <= k:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
