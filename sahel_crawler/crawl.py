@@ -33,14 +33,16 @@ def crawl_settings(
     return settings
 
 
-def check_crawl_inputs(settings: Settings) -> None:
-    """Fail early, with a one-line reason, on a bad sources file, outlet or database.
+def check_crawl_inputs(settings: Settings) -> list[str]:
+    """Fail early, with a one-line reason, on a bad sources file, outlet or database;
+    return the ids of the outlets the crawl covers.
 
     Raises RegistryError (bad configuration) or DatabaseError (database unusable).
     """
     registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
-    registry.select(settings.getlist("SAHEL_OUTLETS"))
+    outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
     open_database(settings["SAHEL_DB_URL"]).dispose()
+    return [o.id for o in outlets]
 
 
 def run_crawl(settings: Settings) -> dict[str, Any]:

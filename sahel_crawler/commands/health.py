@@ -1,0 +1,71 @@
+"""`sahel health`: per outlet, the last successful crawl, recent output, errors and warning flags."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import click
+
+from sahel_crawler.commands.common import db_option, user_errors
+from storage.db import open_database, session_factory
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+@click.command()
+@db_option
+@click.option(
+    "--silent-after", type=click.FloatRange(min=0, min_open=True), default=24.0, show_default=True,
+    metavar="HOURS", help="Flag an outlet with no new article for this long.",
+)  # fmt: skip
+@click.option(
+    "--shrink-ratio", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5, show_default=True,
+    help="Flag an outlet whose recent texts' median length fell below this share of the usual.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per outlet, one per line.")
+def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool) -> None:
+    """Report per outlet: last successful crawl, articles and runs in the last 24 hours,
+    error rate, and flags: "silent" (nothing new for --silent-after hours) and "shrinking"
+    (extracted texts suddenly much shorter: its markup may have changed).
+
+    Example: sahel health --silent-after 12
+    """
+    from storage.health import HealthThresholds, outlet_health
+
+    limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
+    with user_errors():
+        engine = open_database(db_url)
+    with session_factory(engine)() as session:
+        report = outlet_health(session, thresholds=limits)
+    engine.dispose()
+    if as_json:
+        for h in report:
+            record = {
+                "outlet": h.outlet,
+                "last_success": h.last_success.isoformat() if h.last_success else None,
+                "last_article_at": h.last_article_at.isoformat() if h.last_article_at else None,
+                "articles_24h": h.articles_in_window,
+                "runs_24h": h.runs_in_window,
+                "failed_runs_24h": h.failed_runs_in_window,
+                "error_rate": h.error_rate,
+                "page_errors_24h": h.page_errors_in_window,
+                "recent_median_chars": h.recent_median_chars,
+                "usual_median_chars": h.baseline_median_chars,
+                "flags": h.flags,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    click.echo(
+        f"{'outlet':<16} {'last success (UTC)':<18} {'new 24h':>7} {'runs':>5} {'failed':>7} "
+        f"{'errors':>7} {'median chars':>13}  flags"
+    )
+    for h in report:
+        rate = f"{h.error_rate:.0%}" if h.error_rate is not None else "-"
+        chars = f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}"
+        click.echo(
+            f"{h.outlet:<16} {_when(h.last_success):<18} {h.articles_in_window:>7} {h.runs_in_window:>5} "
+            f"{rate:>7} {h.page_errors_in_window:>7} {chars:>13}  {', '.join(h.flags) or 'ok'}"
+        )
