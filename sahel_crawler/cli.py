@@ -7,83 +7,22 @@ Every non-zero exit prints a one-line reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.common import (
+    Failure,
+    db_option,
+    parse_overrides,
+    parse_when,
+    user_errors,
+)
+from sahel_crawler.commands.digest import digest
+from sahel_crawler.commands.health import health
 from sahel_crawler.commands.lexicon import lexicon
-from sahel_crawler.sources import RegistryError
-from storage.db import DatabaseError, DatabaseURLError, open_database, session_factory
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Failure(click.ClickException):
-    """A command that could not run (exit status 1), with a one-line reason."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"sahel: error: {self.format_message()}", err=True)
-
-
-class ConfigError(Failure):
-    """Bad usage or configuration (exit status 2)."""
-
-    exit_code = 2
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the library's errors into one-line messages and the documented exit statuses."""
-    try:
-        yield
-    except (RegistryError, DatabaseURLError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None
-    except DatabaseError as exc:
-        raise Failure(str(exc)) from None
-
-
-def db_option(func: F) -> F:
-    return click.option(
-        "--db",
-        "db_url",
-        default=lambda: project_settings.SAHEL_DB_URL,
-        show_default="SAHEL_DB_URL or sqlite:///data/sahel.db",
-        help="Database URL (SQLAlchemy form).",
-    )(func)
-
-
-def parse_when(value: str | None, *, end: bool = False) -> datetime | None:
-    """A date (YYYY-MM-DD) or ISO 8601 time as aware UTC; a bare date as an `end` bound means
-    the end of that day. Raises click.BadParameter on impossible values."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    """Scrapy-style `-s NAME=VALUE` settings."""
-    overrides = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="-s")
-        overrides[name] = value
-    return overrides
+from sahel_crawler.commands.schedule import schedule
+from storage.db import DatabaseError, open_database, session_factory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,13 +42,21 @@ def crawl(sources_path: str | None, db_url: str, outlets: tuple[str, ...], overr
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
     """
     from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
+    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
 
     settings = crawl_settings(
         db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=parse_overrides(overrides)
     )
     with user_errors():
-        check_crawl_inputs(settings)
-    stats = run_crawl(settings)
+        outlet_ids = check_crawl_inputs(settings)
+    try:
+        with acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids):
+            stats = run_crawl(settings)
+    except CrawlAlreadyRunning as exc:
+        click.echo(f"sahel: {exc}", err=True)  # documented: exit status 0, "already running"
+        return
+    except DatabaseError as exc:  # the lock itself could not be taken
+        raise Failure(str(exc)) from None
     _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
 
 
@@ -190,7 +137,8 @@ def runs(db_url: str, limit: int) -> None:
     engine.dispose()
 
 
-main.add_command(lexicon)
+for command in (lexicon, digest, schedule, health):
+    main.add_command(command)
 
 
 def _print_summary(db_url: str, run_id: int | None) -> None:

@@ -33,6 +33,15 @@ SAHEL_EXTRACT_MAX_CHARS = 2_000_000
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [
     h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h
 ]
+# -- The daily digest (docs/digest.md) --
+# SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...
+SAHEL_SMTP_URL = os.environ.get("SAHEL_SMTP_URL") or None
+# Sender address of emailed digests.
+SAHEL_DIGEST_FROM = os.environ.get("SAHEL_DIGEST_FROM") or None
+# Recipients of `sahel digest --send`, comma-separated.
+SAHEL_DIGEST_TO = os.environ.get("SAHEL_DIGEST_TO", "")
+# Time zone whose days a digest covers ("yesterday" is computed in it).
+SAHEL_DIGEST_TZ = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
 # Seconds between progress lines.
 SAHEL_PROGRESS_INTERVAL = 5.0
 

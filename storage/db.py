@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.digests  # noqa: F401  (registers digest_runs on Base.metadata)
 from storage.models import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
