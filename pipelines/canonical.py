@@ -6,7 +6,7 @@ from typing import Any
 
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.sources import Outlet, registry_from_settings
-from sahel_crawler.text.urls import UrlRules, canonicalize_url, pick_canonical
+from sahel_crawler.text.urls import canonicalize_url, pick_canonical
 
 
 class CanonicalUrlPipeline:
@@ -19,7 +19,6 @@ class CanonicalUrlPipeline:
 
     def __init__(self, outlets: dict[str, Outlet]) -> None:
         self.outlets = outlets
-        self.rules = {oid: UrlRules.from_mapping(o.urls) for oid, o in outlets.items()}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CanonicalUrlPipeline:
@@ -27,7 +26,7 @@ class CanonicalUrlPipeline:
 
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         outlet = self.outlets[item.outlet]
-        rules = self.rules[item.outlet]
+        rules = outlet.urls
         item.canonical_url = pick_canonical(item.url, item.hints.get("canonical_url"), outlet.hosts, rules)
         variants = {item.url, item.requested_url, *item.aliases}
         item.aliases = sorted(

@@ -34,7 +34,7 @@ class ExtractionPipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
         registry = registry_from_settings(crawler.settings)
-        rules = {o.id: ExtractionRules.from_mapping(o.extraction) for o in registry.outlets.values()}
+        rules = {o.id: o.extraction for o in registry.outlets.values()}
         settings = crawler.settings
         return cls(
             rules,

@@ -7,7 +7,6 @@ Errors name the file, the outlet and the key, so a user can fix the file at once
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from sahel_crawler.extraction.rules import ExtractionRules
+from sahel_crawler.text.urls import UrlRules
+
 DEFAULT_SOURCES = Path(__file__).with_name("sources.yaml")
 _OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
 _URL_LISTS = ("feeds", "sitemaps", "sections")
+_RULES = {"extraction": ExtractionRules.from_mapping, "urls": UrlRules.from_mapping}
 _KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes"}
 
 
@@ -37,8 +40,8 @@ class Outlet:
     allow: tuple[re.Pattern[str], ...] = ()
     deny: tuple[re.Pattern[str], ...] = ()
     hosts: frozenset[str] = frozenset()  # every host of its URLs, plus any listed under `hosts`
-    extraction: Mapping[str, Any] = field(default_factory=dict)  # per-outlet extraction rules
-    urls: Mapping[str, Any] = field(default_factory=dict)  # per-outlet URL canonicalisation rules
+    extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
+    urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
 
     def start_urls(self) -> list[tuple[str, str]]:
         """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
@@ -117,9 +120,7 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         raise RegistryError(f"{where}: at least one of 'feeds', 'sitemaps', 'sections' is required")
     hosts = {urlsplit(u).hostname or "" for urls in lists.values() for u in urls}
     hosts |= {h.lower() for h in _str_list(where, "hosts", entry.get("hosts"))}
-    for key in ("extraction", "urls"):
-        if not isinstance(entry.get(key, {}), dict):
-            raise RegistryError(f"{where}: key {key!r} must be a mapping")
+    rules = {key: _rules(where, key, entry.get(key), parse) for key, parse in _RULES.items()}
     return Outlet(
         id=oid,
         name=name.strip(),
@@ -127,9 +128,17 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         allow=_patterns(where, "allow", entry.get("allow")),
         deny=_patterns(where, "deny", entry.get("deny")),
         hosts=frozenset(h for h in hosts if h),
-        extraction=entry.get("extraction") or {},
-        urls=entry.get("urls") or {},
+        **rules,
     )
+
+
+def _rules(where: str, key: str, value: Any, parse: Any) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise RegistryError(f"{where}: key {key!r} must be a mapping")
+    try:
+        return parse(value or {})
+    except ValueError as exc:
+        raise RegistryError(f"{where}: key {key!r}: {exc}") from None
 
 
 def _str_list(where: str, key: str, value: Any) -> list[str]:

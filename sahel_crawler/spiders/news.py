@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -18,9 +19,10 @@ from twisted.python.failure import Failure
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.middlewares import PrivateAddressError
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
-from sahel_crawler.text.urls import UrlRules, canonicalize_url
+from sahel_crawler.text.urls import canonicalize_url
 
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
@@ -37,7 +39,6 @@ class NewsSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._outlet_arg = outlets
         self.outlets: dict[str, Outlet] = {}
-        self._url_rules: dict[str, UrlRules] = {}
         self._link_extractor = LinkExtractor(unique=True)
 
     @classmethod
@@ -46,7 +47,6 @@ class NewsSpider(scrapy.Spider):
         registry = registry_from_settings(crawler.settings)
         wanted = outlet_ids_from_setting(spider._outlet_arg or crawler.settings.get("SAHEL_OUTLETS"))
         spider.outlets = {o.id: o for o in registry.select(wanted)}
-        spider._url_rules = {o.id: UrlRules.from_mapping(o.urls) for o in spider.outlets.values()}
         # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
         return spider
@@ -112,7 +112,7 @@ class NewsSpider(scrapy.Spider):
         outlet = self.outlets[response.meta["outlet"]]
         if not outlet.owns(url) or not outlet.accepts_article_url(url):
             return ()
-        canonical = canonicalize_url(url, rules=self._url_rules[outlet.id])
+        canonical = canonicalize_url(url, rules=outlet.urls)
         meta = {"outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url}
         return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
 
@@ -141,8 +141,15 @@ class NewsSpider(scrapy.Spider):
     # -- failures ---------------------------------------------------------------------------
 
     def on_error(self, failure: Failure) -> None:
-        """Log, count and report a request that failed; the crawl goes on."""
+        """Log, count and report a request that failed; the crawl goes on.
+
+        A request a middleware chose not to send (robots.txt, already stored) is no failure:
+        those middlewares count their own skips. Refused internal addresses are failures.
+        """
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(PrivateAddressError):
+            self.logger.debug("skipped %s: %s", request.url, failure.getErrorMessage())
+            return
         response = getattr(failure.value, "response", None)
         if response is not None:
             kind, reason = "http", f"HTTP {response.status}"
