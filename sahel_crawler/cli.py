@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from sahel_crawler import settings as project_settings
 from sahel_crawler.commands.common import (
     Failure,
     db_option,
@@ -66,16 +67,24 @@ def crawl(sources_path: str | None, db_url: str, outlets: tuple[str, ...], overr
     help="SQLite file to create (replaced if present).",
 )  # fmt: skip
 def demo(db_path: str) -> None:
-    """Crawl the bundled offline replay of two outlets into a fresh SQLite file and summarise it.
+    """Crawl the bundled offline replay of two outlets into a fresh SQLite file, summarise it
+    and print yesterday's keyword digest.
 
     Needs no network: the replay is served on 127.0.0.1 and 127.0.0.2.
     Example: sahel demo
     """
     from sahel_crawler.demo import run_demo
+    from sahel_crawler.digest import DigestRequest, run_digest, yesterday
 
     stats = run_demo(Path(db_path))
-    _print_summary(f"sqlite:///{db_path}", stats.get("sahel/run_id"))
-    click.echo(f"database: {db_path}  (try: sahel export --db sqlite:///{db_path} --format jsonl)")
+    db_url = f"sqlite:///{db_path}"
+    _print_summary(db_url, stats.get("sahel/run_id"))
+    engine = open_database(db_url)
+    period = yesterday(project_settings.SAHEL_DIGEST_TZ)
+    outcome = run_digest(engine, DigestRequest(period=period, lexicon_path=project_settings.SAHEL_LEXICON_PATH))
+    engine.dispose()
+    click.echo("\n" + (outcome.written or ""))
+    click.echo(f"database: {db_path}  (try: sahel export --db {db_url} --format jsonl)")
 
 
 @main.command()
@@ -135,6 +144,34 @@ def runs(db_url: str, limit: int) -> None:
                 f"{run.exact_duplicates + run.near_duplicates:>5} {run.errors:>6}"
             )
     engine.dispose()
+
+
+@main.command()
+@db_option
+@click.option("--lexicon", "lexicon_path", type=click.Path(), help="Lexicon file (default: bundled).")
+@click.option("--all", "everything", is_flag=True, help="Reflag every article, also those flagged with this version.")
+def reflag(db_url: str, lexicon_path: str | None, everything: bool) -> None:
+    """Recompute the keyword hits of stored articles after a lexicon change.
+
+    Example: sahel reflag --lexicon my-lexicon.yaml
+    """
+    from sahel_crawler.lexicon import load_lexicon
+    from sahel_crawler.lexicon.reflag import reflag_articles
+
+    with user_errors():
+        lex = load_lexicon(lexicon_path or project_settings.SAHEL_LEXICON_PATH)
+        engine = open_database(db_url)
+    counts = reflag_articles(
+        session_factory(engine),
+        lex,
+        only_outdated=not everything,
+        progress=lambda c: click.echo(f"reflagged {c.articles} articles...", err=True),
+    )
+    engine.dispose()
+    click.echo(
+        f"reflagged {counts.articles} articles with lexicon {lex.version}: "
+        f"{counts.changed} changed, {counts.flagged} flagged"
+    )
 
 
 for command in (lexicon, digest, schedule, health):

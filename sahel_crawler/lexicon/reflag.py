@@ -1,0 +1,59 @@
+"""Recompute the keyword hits of stored articles after a lexicon change."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sahel_crawler.lexicon.flagging import flag_article
+from sahel_crawler.lexicon.loader import Lexicon
+from storage.models import Article
+from storage.repository import replace_keyword_hits
+
+
+@dataclass
+class ReflagCounts:
+    articles: int = 0  # articles looked at
+    changed: int = 0  # articles whose set of concepts changed
+    flagged: int = 0  # articles with at least one concept after reflagging
+
+
+def reflag_articles(
+    Session: sessionmaker[Session],
+    lexicon: Lexicon,
+    *,
+    only_outdated: bool = True,
+    batch_size: int = 500,
+    progress: Callable[[ReflagCounts], None] | None = None,
+) -> ReflagCounts:
+    """Flag stored articles again with `lexicon` and record its version on each.
+
+    With `only_outdated`, articles already flagged with this lexicon version are skipped, so an
+    interrupted run resumes where it stopped. Each batch is its own short transaction.
+    """
+    counts = ReflagCounts()
+    last_id = 0
+    while True:
+        with Session.begin() as session:
+            query = select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch_size)
+            if only_outdated:
+                query = query.where(
+                    or_(Article.lexicon_version.is_(None), Article.lexicon_version != lexicon.version)
+                )
+            batch = list(session.scalars(query))
+            if not batch:
+                return counts
+            for article in batch:
+                hits = flag_article(lexicon, article.title, article.text)
+                before = {hit.concept_id for hit in article.keyword_hits}
+                replace_keyword_hits(session, article.id, [dataclasses.asdict(h) for h in hits], lexicon.version)
+                counts.articles += 1
+                counts.changed += before != {h.concept for h in hits}
+                counts.flagged += bool(hits)
+            last_id = batch[-1].id
+        if progress is not None:
+            progress(counts)
