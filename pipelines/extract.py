@@ -11,6 +11,17 @@ from sahel_crawler.items import ArticleItem
 from sahel_crawler.sources import registry_from_settings
 
 
+def with_standfirst(text: str, standfirst: str | None) -> str:
+    """The body led by its standfirst when the extractor left it out: the standfirst is part of
+    the article (it often carries the key names), and flagging and search must see it."""
+    if not standfirst:
+        return text
+    head = " ".join(standfirst.split())[:60].rstrip(".…")
+    if not head or head in " ".join(text.split()):
+        return text
+    return f"{standfirst.strip()}\n{text}"
+
+
 class NoArticleText(DropItem):
     """A page without article text: counted, not stored."""
 
@@ -52,7 +63,7 @@ class ExtractionPipeline:
             raise NoArticleText(f"no article text on {item.url}")
         item.title = extracted.title or item.hints.get("title")
         item.author = extracted.author
-        item.text = extracted.text
+        item.text = with_standfirst(extracted.text, extracted.description)
         item.description = extracted.description
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)

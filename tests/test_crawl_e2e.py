@@ -165,3 +165,47 @@ def test_scrapy_crawl_news_works_beside_the_cli(replay_sources: Path, tmp_path: 
     assert proc.returncode == 0, proc.stderr[-2000:]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
+
+
+def test_articles_are_flagged_with_their_concepts(replay: ReplayServer, crawled: dict) -> None:
+    stored = _by_url(crawled["records"])
+    for expected in replay.expected_articles():
+        if expected.stored:
+            missing = set(expected.concepts) - set(stored[expected.url]["keywords"])
+            assert not missing, f"{expected.url}: not flagged {missing}"
+
+
+def test_reflag_after_a_lexicon_change(crawled: dict, tmp_path: Path) -> None:
+    db = tmp_path / "reflag.db"
+    db.write_bytes(Path(crawled["db"]).read_bytes())
+    url = f"sqlite:///{db}"
+    lexicon = yaml.safe_load((REPO / "sahel_crawler" / "lexicon" / "lexicon.yaml").read_text(encoding="utf-8"))
+    # an analyst narrows a concept: Gao only as "Gao city" from now on
+    (gao,) = [c for c in lexicon["concepts"] if c["id"] == "gao"]
+    gao["forms"] = {"en": ["Gao city"]}
+    gao.pop("confirm", None)
+    smaller = tmp_path / "lexicon.yaml"
+    smaller.write_text(yaml.safe_dump(lexicon, allow_unicode=True), encoding="utf-8")
+
+    result = run_sahel("reflag", "--db", url, "--lexicon", str(smaller))
+    assert result.returncode == 0, result.stderr
+    assert "changed" in result.stdout
+    after = [json.loads(line) for line in run_sahel("export", "--db", url).stdout.splitlines()]
+    before = _by_url(crawled["records"])
+    assert any("gao" in r["keywords"] for r in before.values())
+    assert not any("gao" in r["keywords"] for r in after)
+    # nothing else changed: the other concepts are kept
+    for record in after:
+        assert set(record["keywords"]) == set(before[record["url"]]["keywords"]) - {"gao"}
+    again = run_sahel("reflag", "--db", url, "--lexicon", str(smaller))
+    assert "reflagged 0 articles" in again.stdout
+
+
+def test_demo_crawls_the_replay_and_prints_a_digest(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    result = run_sahel("demo", "--db-path", str(db), timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "articles in the database: " in result.stdout
+    assert "# Sahel news digest" in result.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(DISTINCT outlet_id) FROM articles").fetchone()[0] == 2
