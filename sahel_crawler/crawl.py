@@ -47,7 +47,7 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
 
 def run_crawl(settings: Settings) -> dict[str, Any]:
     """Crawl with the `news` spider until done; return the crawl's Scrapy stats."""
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("news")
     process.crawl(crawler)
     process.start()

@@ -28,7 +28,7 @@ def run_demo(db_path: Path) -> dict[str, Any]:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     with ReplayServer() as server, tempfile.TemporaryDirectory() as tmp:
         sources = server.write_sources(Path(tmp) / "sources.yaml")
-        settings = crawl_settings(
-            db_url=f"sqlite:///{db_path}", sources_path=str(sources), overrides=REPLAY_OVERRIDES
-        )
+        # The demo shows its summary and digest; Scrapy's start-up log lines would bury them.
+        overrides = {**REPLAY_OVERRIDES, "LOG_LEVEL": "WARNING"}
+        settings = crawl_settings(db_url=f"sqlite:///{db_path}", sources_path=str(sources), overrides=overrides)
         return run_crawl(settings)
