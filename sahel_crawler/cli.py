@@ -36,8 +36,11 @@ def main() -> None:
 @click.option("--sources", "sources_path", type=click.Path(), help="Sources registry (YAML).")
 @db_option
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
+@click.option("--refresh", is_flag=True, help="Refetch stored articles to catch updates (no conditional GET).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
-def crawl(sources_path: str | None, db_url: str, outlets: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+def crawl(
+    sources_path: str | None, db_url: str, outlets: tuple[str, ...], refresh: bool, overrides: tuple[str, ...]
+) -> None:
     """Crawl the outlets of the registry and store their articles.
 
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
@@ -45,9 +48,10 @@ def crawl(sources_path: str | None, db_url: str, outlets: tuple[str, ...], overr
     from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
     from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
 
-    settings = crawl_settings(
-        db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=parse_overrides(overrides)
-    )
+    extra: dict[str, object] = dict(parse_overrides(overrides))
+    if refresh:
+        extra["SAHEL_REFRESH"] = True
+    settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
     with user_errors():
         outlet_ids = check_crawl_inputs(settings)
     try:

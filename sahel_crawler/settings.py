@@ -33,6 +33,20 @@ SAHEL_EXTRACT_MAX_CHARS = 2_000_000
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [
     h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h
 ]
+# -- Incremental crawling and duplicates --
+# Skip stored articles and fetch feeds/sitemaps with conditional GET (database = memory across runs).
+SAHEL_INCREMENTAL_ENABLED = True
+# Refetch stored articles to catch updates, without conditional GET (`sahel crawl --refresh`).
+SAHEL_REFRESH = False
+# Duplicates: exact copies become aliases of the kept article, near-copies get duplicate_of.
+SAHEL_DEDUP_ENABLED = True
+# Near-duplicate signatures created in this many days are loaded at start.
+SAHEL_DEDUP_WINDOW_DAYS = 30
+# Most signatures held in memory, newest kept (~10 KB each: 20k is about 200 MB).
+SAHEL_DEDUP_MAX_ITEMS = 20_000
+# Estimated Jaccard similarity of word 3-shingles from which two bodies are near-duplicates.
+SAHEL_DEDUP_THRESHOLD = 0.4
+
 # -- The daily digest (docs/digest.md) --
 # SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...
 SAHEL_SMTP_URL = os.environ.get("SAHEL_SMTP_URL") or None
@@ -72,6 +86,8 @@ COOKIES_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt and every other downloader middleware, so nothing reaches an internal address
     "sahel_crawler.middlewares.PrivateAddressMiddleware": 50,
+    # drops stored articles when scheduled; conditional GET for feeds and sitemaps
+    "sahel_crawler.incremental.IncrementalMiddleware": 60,
 }
 METAREFRESH_ENABLED = False
 
@@ -82,6 +98,7 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractionPipeline": 100,
     "pipelines.canonical.CanonicalUrlPipeline": 200,
     "pipelines.language.LanguagePipeline": 300,
+    "pipelines.dedup.DedupPipeline": 400,
     "pipelines.keywords.KeywordPipeline": 500,
     "pipelines.store.StoragePipeline": 900,
 }

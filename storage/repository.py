@@ -183,8 +183,12 @@ def save_article(session: Session, record: ArticleRecord, run_id: int | None = N
             add_alias(session, article.id, alias)
     if record.keyword_hits or record.lexicon_version:
         replace_keyword_hits(session, article.id, record.keyword_hits, record.lexicon_version)
-    if record.signature is not None and session.get(ArticleSignature, article.id) is None:
-        session.add(ArticleSignature(article_id=article.id, signature=record.signature))
+    if record.signature is not None:
+        stored_signature = session.get(ArticleSignature, article.id)
+        if stored_signature is None:
+            session.add(ArticleSignature(article_id=article.id, signature=record.signature))
+        elif outcome == "updated":  # the text changed: later crawls must compare against the new one
+            stored_signature.signature = record.signature
     session.flush()
     return SaveResult(article.id, outcome)
 

@@ -67,8 +67,7 @@ def test_replay_digest_validates_and_lists_every_flagged_article(replay: ReplayS
 def test_replay_syndicated_copies_are_grouped_under_their_original(replay: ReplayServer, replay_digest: dict) -> None:
     copies = [e for e in replay.expected_articles() if e.stored and e.duplicate_of]
     assert copies, "the replay should serve a syndicated copy"
-    if not replay_digest["_near_duplicates"]:
-        pytest.skip("the crawl does not record near-duplicates yet (duplicate_of_id is never set)")
+    assert replay_digest["_near_duplicates"], "the crawl recorded no near-duplicate"
     stories = [s for c in replay_digest["concepts"] for s in c["stories"]]
     for copy in copies:
         assert copy.url not in {s["url"] for s in stories}, f"{copy.url} shown as a story of its own"

@@ -1,0 +1,180 @@
+"""Incremental crawling: never fetch a stored article again, fetch unchanged feeds and sitemaps
+with conditional GET.
+
+The database is the memory across runs and processes (Scrapy's dupefilter and JOBDIR are per
+crawl): an article request is checked against the stored article URLs and aliases when it is
+scheduled, and feeds and sitemaps are requested with the ETag / Last-Modified of their last
+successful fetch.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from sahel_crawler.sources import registry_from_settings
+from sahel_crawler.text.urls import UrlRules, canonicalize_url
+from storage import dedup_queries as q
+from storage.db import open_database, session_factory
+
+logger = logging.getLogger(__name__)
+
+_CONDITIONAL_KINDS = frozenset({"feed", "sitemap"})
+_CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+
+
+class SkippedRequest(IgnoreRequest):
+    """A request the incremental crawl decided not to need: expected, never an error."""
+
+
+class AlreadyStored(SkippedRequest):
+    """An article request whose canonical URL is already stored (as an article or an alias)."""
+
+
+class NotModified(SkippedRequest):
+    """A feed or sitemap that answered 304: nothing new since the last crawl."""
+
+
+class IncrementalMiddleware:
+    """Skip stored articles before they are scheduled; conditional GET for feeds and sitemaps.
+
+    Article requests (meta["kind"] == "article") whose canonical URL is stored are dropped when
+    scheduled (Scrapy's `request_scheduled` signal: no download, no errback), counted once per
+    URL in `sahel/skipped_seen`. The check is one indexed query against the database at the
+    moment the request is scheduled, so it sees what any other crawl process has committed;
+    nothing is preloaded, so memory and start-up time do not grow with the archive.
+
+    Feed and sitemap requests (meta["kind"] in feed, sitemap) carry If-None-Match /
+    If-Modified-Since from `http_validators`; a 304 is counted in `sahel/not_modified` and ends
+    the request with `NotModified`. Validators of 200 responses are written when the crawl
+    finishes normally: a crawl cut short must not make the next one skip a feed whose articles
+    it never fetched.
+
+    Settings:
+        SAHEL_INCREMENTAL_ENABLED  False disables the middleware (NotConfigured).
+        SAHEL_REFRESH              True refetches stored articles and sends no conditional
+                                   headers (validators are still remembered).
+        SAHEL_DB_URL               the database holding articles, aliases and validators.
+        SAHEL_SOURCES_PATH         per-outlet URL rules, to canonicalise redirect targets.
+    """
+
+    def __init__(self, db_url: str, stats: Any, *, refresh: bool, rules: dict[str, UrlRules]) -> None:
+        self.db_url = db_url
+        self.stats = stats
+        self.refresh = refresh
+        self.rules = rules
+        self.Session: Any = None
+        self._engine: Any = None
+        self._passed: set[str] = set()  # not stored when first scheduled: repeats go to the dupefilter
+        self._skipped: set[str] = set()
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
+        """Build the middleware from the crawler's settings and connect it to the crawl's signals."""
+        settings = crawler.settings
+        if not settings.getbool("SAHEL_INCREMENTAL_ENABLED", True):
+            raise NotConfigured("SAHEL_INCREMENTAL_ENABLED is off")
+        registry = registry_from_settings(settings)
+        rules = {o.id: o.urls for o in registry.outlets.values()}
+        middleware = cls(
+            settings["SAHEL_DB_URL"], crawler.stats, refresh=settings.getbool("SAHEL_REFRESH"), rules=rules
+        )
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
+        return middleware
+
+    def spider_opened(self, spider: Any = None) -> None:
+        """Connect to the database."""
+        self._engine = open_database(self.db_url)
+        self.Session = session_factory(self._engine)
+
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
+        """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
+        if self.Session is None:
+            return
+        if reason == "finished" and self._validators:
+            with self.Session.begin() as session:
+                for url, (etag, last_modified) in self._validators.items():
+                    q.put_validators(session, url, etag, last_modified)
+        self._engine.dispose()
+        self.Session = None
+
+    # -- stored articles ------------------------------------------------------------------------
+
+    def request_scheduled(self, request: Request, spider: Any = None) -> None:
+        """Drop an article request whose canonical URL is stored (raises AlreadyStored)."""
+        if self.refresh or self.Session is None or request.meta.get("kind") != "article":
+            return
+        url = self._canonical(request)
+        if url in self._skipped:
+            raise AlreadyStored(url)
+        if url in self._passed:
+            return
+        try:
+            with self.Session.begin() as session:
+                stored = q.is_stored_url(session, url)
+        except SQLAlchemyError as exc:  # fail open: fetching again is harmless, storage upserts
+            logger.warning("cannot check %s against the database: %s", url, exc)
+            return
+        if not stored:
+            self._passed.add(url)
+            return
+        self._skipped.add(url)
+        self.stats.inc_value("sahel/skipped_seen")
+        logger.debug("already stored, not fetched: %s", url)
+        raise AlreadyStored(url)
+
+    def _canonical(self, request: Request) -> str:
+        # The spider canonicalises article URLs; redirect targets arrive as served.
+        try:
+            return canonicalize_url(request.url, rules=self.rules.get(request.meta.get("outlet", "")))
+        except ValueError:
+            return request.url
+
+    # -- conditional GET ------------------------------------------------------------------------
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        """Add the remembered validators to a feed or sitemap request."""
+        if request.meta.get("kind") not in _CONDITIONAL_KINDS or self.Session is None:
+            return None
+        for name in _CONDITIONAL_HEADERS:  # a redirect copies the headers meant for its source URL
+            request.headers.pop(name, None)
+        if self.refresh:
+            return None
+        try:
+            with self.Session.begin() as session:
+                validators = q.get_validators(session, request.url)
+        except SQLAlchemyError as exc:
+            logger.warning("cannot read validators of %s: %s", request.url, exc)
+            return None
+        if validators is not None:
+            etag, last_modified = validators
+            if etag:
+                request.headers[b"If-None-Match"] = etag
+            if last_modified:
+                request.headers[b"If-Modified-Since"] = last_modified
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        """Count a 304 as not modified (raises NotModified); note the validators of a 200."""
+        if request.meta.get("kind") not in _CONDITIONAL_KINDS:
+            return response
+        if response.status == 304:
+            self.stats.inc_value("sahel/not_modified")
+            logger.debug("not modified since the last crawl: %s", request.url)
+            raise NotModified(request.url)
+        if response.status == 200:
+            self._validators[response.url] = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
+        return response
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
