@@ -97,15 +97,20 @@ class MappedText:
 def map_normalise(text: str, deleted: re.Pattern[str], table: dict[int, str]) -> MappedText:
     """Delete every match of ``deleted``, translate the rest with ``table`` (one char for one)."""
     runs = [m.span() for m in deleted.finditer(text)]
+    return MappedText(text, delete_spans(text, runs).translate(table), runs)
+
+
+def delete_spans(text: str, runs: list[tuple[int, int]]) -> str:
+    """``text`` without the (start, end) spans of ``runs`` (sorted, not overlapping)."""
     if not runs:
-        return MappedText(text, text.translate(table), runs)
+        return text
     pieces = []
     last = 0
     for start, end in runs:
         pieces.append(text[last:start])
         last = end
     pieces.append(text[last:])
-    return MappedText(text, "".join(pieces).translate(table), runs)
+    return "".join(pieces)
 
 
 def normalize_arabic_mapped(text: str) -> MappedText:

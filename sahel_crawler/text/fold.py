@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sahel_crawler.text.arabic import ARABIC_CHAR_MAP, ARABIC_DELETED_CLASS, MappedText
+from sahel_crawler.text.arabic import ARABIC_CHAR_MAP, ARABIC_DELETED_CLASS, MappedText, delete_spans
 
 __all__ = ["MappedText", "fold", "fold_key"]
 
@@ -76,15 +76,7 @@ def _translate(text: str) -> str:
 def fold(text: str) -> MappedText:
     """Fold ``text`` for matching; ``.text`` is the folded text, ``.to_original(i)`` maps back."""
     runs = [m.span(1) if m.group(1) else m.span() for m in _DELETED.finditer(text)]
-    if not runs:
-        return MappedText(text, _translate(text), runs)
-    pieces = []
-    last = 0
-    for start, end in runs:
-        pieces.append(text[last:start])
-        last = end
-    pieces.append(text[last:])
-    return MappedText(text, _translate("".join(pieces)), runs)
+    return MappedText(text, _translate(delete_spans(text, runs)), runs)
 
 
 def fold_key(text: str) -> str:
