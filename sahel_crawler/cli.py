@@ -7,6 +7,7 @@ Every non-zero exit prints a one-line reason.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -38,24 +39,54 @@ def main() -> None:
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
 @click.option("--refresh", is_flag=True, help="Refetch stored articles to catch updates (no conditional GET).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option(
+    "--redis", "redis_url", metavar="URL",
+    help="Share the frontier with other workers through this Redis (redis://HOST:6379/0); see docs/operations.md.",
+)
+@click.option(
+    "--redis-prefix", default="sahel", show_default=True, help="Redis key prefix; the workers of one crawl share it."
+)  # fmt: skip
 def crawl(
-    sources_path: str | None, db_url: str, outlets: tuple[str, ...], refresh: bool, overrides: tuple[str, ...]
+    sources_path: str | None,
+    db_url: str,
+    outlets: tuple[str, ...],
+    refresh: bool,
+    overrides: tuple[str, ...],
+    redis_url: str | None,
+    redis_prefix: str,
 ) -> None:
     """Crawl the outlets of the registry and store their articles.
 
+    With --redis, this process is one worker of a crawl shared with every worker started with
+    the same Redis and prefix, on any machine, all writing to one database (docs/operations.md).
+
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
+
+    One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
     from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
     from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
+    from sahel_crawler.scaleout import RedisUnavailable, check_redis, redis_settings
 
     extra: dict[str, object] = dict(parse_overrides(overrides))
     if refresh:
         extra["SAHEL_REFRESH"] = True
+    if redis_url:
+        with user_errors():
+            extra = {**redis_settings(redis_url, key_prefix=redis_prefix), **extra}  # -s still wins
     settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
     with user_errors():
         outlet_ids = check_crawl_inputs(settings)
+    if redis_url:
+        try:
+            check_redis(redis_url)
+        except RedisUnavailable as exc:
+            raise Failure(str(exc)) from None
+    # Workers of a shared crawl run side by side: the crawl round in Redis coordinates them,
+    # so the one-crawl-per-outlet lock is for unshared crawls only.
+    lock = nullcontext() if redis_url else acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids)
     try:
-        with acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids):
+        with lock:
             stats = run_crawl(settings)
     except CrawlAlreadyRunning as exc:
         click.echo(f"sahel: {exc}", err=True)  # documented: exit status 0, "already running"
@@ -63,6 +94,8 @@ def crawl(
     except DatabaseError as exc:  # the lock itself could not be taken
         raise Failure(str(exc)) from None
     _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    if stats.get("finish_reason") == "shutdown":
+        raise Failure("the crawl was shut down before it finished (see the log above)")
 
 
 @main.command()

@@ -72,13 +72,20 @@ class SaveResult:
 
 
 def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
-    """Insert missing outlets (id -> name) and refresh the names of known ones."""
+    """Insert missing outlets (id -> name) and refresh the names of known ones.
+
+    Safe when several crawls start at once on one database (scaled-out workers).
+    """
     known = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(list(outlets))))}
     for oid, name in outlets.items():
         if oid in known:
             known[oid].name = name
-        else:
-            session.add(Outlet(id=oid, name=name))
+            continue
+        try:
+            with session.begin_nested():
+                session.add(Outlet(id=oid, name=name))
+        except IntegrityError:  # a concurrent crawl inserted it first
+            pass
     session.flush()
 
 

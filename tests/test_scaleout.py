@@ -1,0 +1,215 @@
+"""Scale-out: `sahel crawl --redis` workers share one frontier in Redis and write to one PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import scrapy
+import yaml
+from scrapy_redis.queue import PriorityQueue
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sahel_crawler import scaleout
+from sahel_crawler.replay import ReplayServer
+from tests.conftest import REPO, replay_settings_args, run_sahel
+
+# Seconds an idle worker waits on the empty shared queue in these tests (30 in production).
+IDLE_CLOSE = "1"
+CRAWL_TIMEOUT = 90
+
+
+@pytest.fixture
+def throwaway_pg(postgres_url: str) -> Iterator[str]:
+    """URL of a fresh PostgreSQL database, dropped afterwards."""
+    name = f"sahel_scaleout_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of our own on the test Redis; its keys are deleted afterwards."""
+    prefix = f"sahel-test-{uuid.uuid4().hex[:12]}"
+    client = redis.Redis.from_url(redis_url)
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def _worker_args(sources: Path, db_url: str, redis_url: str, prefix: str) -> list[str]:
+    """`sahel crawl` arguments of a worker of the shared replay crawl."""
+    return [
+        *("crawl", "--sources", str(sources), "--db", db_url),
+        *("--redis", redis_url, "--redis-prefix", prefix),
+        *replay_settings_args(),
+        *("-s", f"MAX_IDLE_TIME_BEFORE_CLOSE={IDLE_CLOSE}"),
+    ]
+
+
+def _run_workers(agents: list[str], args: list[str], log_dir: Path) -> None:
+    """Start one worker per user agent at once; wait for all, killing any that overruns."""
+    procs = {}
+    for agent in agents:
+        with (log_dir / f"{agent}.log").open("w") as log:
+            procs[agent] = subprocess.Popen(
+                [sys.executable, "-m", "sahel_crawler", *args, "-s", f"USER_AGENT={agent}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"},
+            )
+    try:
+        for agent, proc in procs.items():
+            code = proc.wait(timeout=CRAWL_TIMEOUT)
+            assert code == 0, f"{agent} exited {code}:\n{(log_dir / f'{agent}.log').read_text()[-3000:]}"
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _fetches(replay: ReplayServer, agent: str) -> list[str]:
+    """Paths one worker fetched (robots.txt aside: every worker reads it itself)."""
+    return [r.path for r in replay.requests if r.headers.get("User-Agent") == agent and r.path != "/robots.txt"]
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.timeout(3 * CRAWL_TIMEOUT)
+def test_two_workers_share_the_crawl_and_store_every_article_once(
+    replay: ReplayServer,
+    replay_sources: Path,
+    throwaway_pg: str,
+    redis_url: str,
+    redis_prefix: str,
+    tmp_path: Path,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    workers = [f"sahel-worker-a-{tag}", f"sahel-worker-b-{tag}"]
+    args = _worker_args(replay_sources, throwaway_pg, redis_url, redis_prefix)
+    _run_workers(workers, args, tmp_path)
+
+    expected = {e.url for e in replay.expected_articles() if e.stored}
+    engine = create_engine(throwaway_pg)
+    with engine.connect() as conn:
+        stored = Counter(url for (url,) in conn.execute(text("SELECT url FROM articles")))
+        runs = conn.execute(text("SELECT status FROM crawl_runs")).scalars().all()
+    engine.dispose()
+    assert set(stored) == expected
+    assert all(count == 1 for count in stored.values())
+    assert runs == ["finished", "finished"], "one finished crawl run per worker"
+
+    fetched = {agent: _fetches(replay, agent) for agent in workers}
+    assert all(fetched.values()), f"a worker fetched nothing: { {a: len(p) for a, p in fetched.items()} }"
+    # One frontier: no article page was fetched by both workers, nor twice by one.
+    article_paths = {urlsplit(url).path for url in expected}
+    per_article = Counter(p for paths in fetched.values() for p in paths if urlsplit(p).path in article_paths)
+    assert set(per_article) == article_paths
+    assert max(per_article.values()) == 1, [p for p, n in per_article.items() if n > 1]
+
+    # The round is over: nothing is left queued and no worker is registered.
+    client = redis.Redis.from_url(redis_url)
+    assert not client.exists(f"{redis_prefix}:news:requests", f"{redis_prefix}:news:workers")
+    client.close()
+
+    # The next crawl (the next scheduled run) starts a new round: feeds are fetched again,
+    # stored articles are not stored again.
+    later = f"sahel-worker-c-{tag}"
+    _run_workers([later], args, tmp_path)
+    feeds = {urlsplit(u).path for u in _feed_urls(replay_sources)}
+    assert feeds <= set(_fetches(replay, later))
+    engine = create_engine(throwaway_pg)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar() == len(expected)
+    engine.dispose()
+
+
+def _feed_urls(sources: Path) -> list[str]:
+    registry = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    return [url for outlet in registry["outlets"].values() for url in outlet.get("feeds", [])]
+
+
+@pytest.mark.redis
+def test_a_request_with_datetime_hints_survives_the_shared_queue(redis_url: str, redis_prefix: str) -> None:
+    """Requests go through Redis as tagged JSON (never pickle) and come back equal."""
+
+    class Spider(scrapy.Spider):
+        name = "news"
+
+        def parse_article(self, response: object) -> None:
+            pass
+
+    spider = Spider()
+    published = datetime(2026, 11, 19, 8, 30, tzinfo=UTC)
+    request = scrapy.Request(
+        "http://127.0.0.1:1/fr/afrique/20261119-mali",
+        callback=spider.parse_article,
+        headers={"If-None-Match": '"abc"'},
+        meta={
+            "outlet": "france24",
+            "hints": {"published_at": published, "title": "مالي"},
+            "lookalike": {"__bytes__": "not a tag"},
+        },
+        priority=10,
+    )
+    queue = PriorityQueue(
+        redis.Redis.from_url(redis_url), spider, f"{redis_prefix}:%(spider)s:requests", serializer=scaleout
+    )
+    queue.push(request)
+    raw = queue.server.zrange(queue.key, 0, 0)[0]
+    assert b"\x80" not in raw[:2] and raw.startswith(b"{"), "stored as JSON, not pickle"
+    back = queue.pop()
+    assert back.url == request.url and back.priority == 10 and back.callback == spider.parse_article
+    assert back.meta["hints"] == {"published_at": published, "title": "مالي"}
+    assert back.meta["hints"]["published_at"].tzinfo is not None
+    assert back.meta["lookalike"] == {"__bytes__": "not a tag"}
+    assert back.headers.get("If-None-Match") == b'"abc"'
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:6379/0", "the scheme must be redis://, rediss:// or unix://"),
+        ("redis://:6379/0", "no host"),
+        ("redis://127.0.0.1:6379/zero", "the database after the host must be a number"),
+        ("redis://127.0.0.1:port/0", "the port is not a number"),
+    ],
+)
+def test_a_bad_redis_url_is_refused_with_its_reason(url: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"invalid Redis URL '{re.escape(url)}': {reason}"):
+        scaleout.redis_settings(url)
+
+
+def test_a_bad_redis_url_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_sahel("crawl", "--redis", "http://127.0.0.1:6379/0", "--db", f"sqlite:///{tmp_path}/x.db", timeout=60)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("sahel: error: invalid Redis URL 'http://127.0.0.1:6379/0': the scheme must be redis://")
+
+
+def test_an_unreachable_redis_fails_before_crawling(tmp_path: Path) -> None:
+    result = run_sahel("crawl", "--redis", "redis://127.0.0.1:1/0", "--db", f"sqlite:///{tmp_path}/x.db", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("sahel: error: cannot use Redis redis://127.0.0.1:1/0:")
