@@ -1,4 +1,4 @@
-"""Stored articles as export records (the JSONL/CSV contract documented in README.md)."""
+"""Stored articles as export records (the JSONL/CSV/Parquet contract documented in README.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import csv
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
+from pathlib import Path
 from typing import IO, Any
 
 from storage.models import Article
@@ -69,3 +71,43 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 WRITERS = {"jsonl": write_jsonl, "csv": write_csv}
+
+
+PARQUET_BATCH_ROWS = 5_000
+
+
+def parquet_schema() -> Any:
+    """The Parquet columns of the export contract: times as UTC timestamps, lists as lists."""
+    import pyarrow as pa  # optional: only `--format parquet` needs it
+
+    utc = pa.timestamp("us", tz="UTC")
+    words = pa.list_(pa.string())
+    types = {"published_at": utc, "fetched_at": utc, "keywords": words, "aliases": words}
+    return pa.schema([pa.field(name, types.get(name, pa.string())) for name in EXPORT_FIELDS])
+
+
+def write_parquet(records: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write records to a Parquet file, a row group per batch (bounded memory); return how many.
+
+    Raises ValueError when pyarrow is not installed.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ValueError("--format parquet needs pyarrow: pip install pyarrow") from None
+    schema = parquet_schema()
+    rows = iter(records)
+    count = 0
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+        while batch := list(islice(rows, PARQUET_BATCH_ROWS)):
+            columns = {name: [_parquet_value(name, r.get(name)) for r in batch] for name in EXPORT_FIELDS}
+            writer.write_table(pa.table(columns, schema=schema))
+            count += len(batch)
+    return count
+
+
+def _parquet_value(name: str, value: Any) -> Any:
+    if name in ("published_at", "fetched_at") and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value

@@ -12,9 +12,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import storage.digests  # noqa: F401  (registers digest_runs on Base.metadata)
-from storage.models import Base
-
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -40,7 +37,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise DatabaseURLError(f"unusable database URL {_safe(url)}: {exc}") from None
+        raise DatabaseURLError(f"unusable database URL {safe_url(url)}: {exc}") from None
 
 
 def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
@@ -69,7 +66,7 @@ def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
     return engine
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -78,19 +75,26 @@ def _safe(url: str) -> str:
 
 
 def open_database(url: str) -> Engine:
-    """Connect, create the schema when missing, and return the engine.
+    """Connect, create the schema of an empty database, and return the engine.
 
-    Raises DatabaseError with a one-line reason when the database cannot be used.
+    The schema is made by the bundled migrations (`storage.schema`). Raises DatabaseError with
+    a one-line reason when the database cannot be used, and its subclass SchemaOutOfDate,
+    naming the command to run, when the database's schema is not the one this code needs.
     """
+    from storage.schema import SchemaOutOfDate, ensure_schema  # storage.schema imports this module
+
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(text("SELECT 1"))
-        Base.metadata.create_all(engine)
+        ensure_schema(engine)
+    except SchemaOutOfDate:
+        engine.dispose()
+        raise
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot use database {_safe(url)}: {reason}") from None
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {reason}") from None
     return engine
 
 

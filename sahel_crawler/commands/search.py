@@ -1,0 +1,90 @@
+"""`sahel search`: full-text search of stored articles (see docs/schema.md, "Full-text search")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from sahel_crawler.commands.common import db_option, parse_when, user_errors
+from sahel_crawler.commands.db import search_normalise
+from sahel_crawler.text.fold import fold_key
+from storage.db import open_database, session_factory
+from storage.search import SearchFilter, SearchHit, search, sync_index
+
+FIELDS = ("rank", "published_at", "outlet", "language", "title", "url", "snippet")
+
+
+def _record(hit: SearchHit) -> dict[str, object]:
+    data = asdict(hit)
+    data["published_at"] = hit.published_at.isoformat() if hit.published_at else None
+    data["rank"] = round(hit.rank, 6)
+    return {name: data[name] for name in FIELDS}
+
+
+def _write_table(hits: Iterable[SearchHit]) -> None:
+    for number, hit in enumerate(hits, 1):
+        when = f"{hit.published_at:%Y-%m-%d}" if hit.published_at else "????-??-??"
+        click.echo(f"{number:>3}. {when}  {hit.outlet}  {hit.language or '--'}  {hit.title or '(no title)'}")
+        click.echo(f"     {hit.url}")
+        click.echo(f"     {hit.snippet}")
+
+
+@click.command("search")
+@click.argument("query")
+@db_option
+@click.option("--concept", "concepts", multiple=True, help="Only articles flagged with this concept id (repeatable).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
+@click.option("--lang", "languages", multiple=True, help="Only this language code (repeatable).")
+@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
+@click.option("--until", help="Published before (a bare date includes that whole day).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="At most this many.")
+def search_command(
+    query: str,
+    db_url: str,
+    concepts: tuple[str, ...],
+    outlets: tuple[str, ...],
+    languages: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    limit: int,
+) -> None:
+    """Full-text search of stored articles, best matches first, with snippets.
+
+    Every word must match; "quoted words" match as a phrase. Spelling is folded the way the
+    keyword lexicon folds it (diacritics, hamza and alef forms, case, accents), and an Arabic
+    word also matches it with a proclitic (أزواد finds أَزَوَاد and بأزواد).
+
+    Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
+    """
+    flt = SearchFilter(concepts, outlets, languages, parse_when(since), parse_when(until, end=True))
+    with user_errors():
+        engine = open_database(db_url)
+    factory = session_factory(engine)
+    try:
+        sync_index(factory, search_normalise)
+    except SQLAlchemyError:  # a read-only account: search what is indexed
+        click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
+    with factory() as session:
+        hits = search(session, fold_key(query), flt, limit=limit)
+    engine.dispose()
+    if fmt == "jsonl":
+        for hit in hits:
+            click.echo(json.dumps(_record(hit), ensure_ascii=False))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(_record(hit) for hit in hits)
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        _write_table(hits)
+        if not hits:
+            click.echo("no matching articles", err=True)

@@ -1,0 +1,1 @@
+"""The Alembic environment of the schema, bundled with the package (see storage/schema.py)."""

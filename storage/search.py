@@ -1,0 +1,280 @@
+"""Full-text search over normalised article text: SQLite FTS5 or PostgreSQL tsvector/GIN.
+
+The index holds one row per article in `article_search`: the article's title, standfirst and
+text, normalised by the caller with the keyword engine's folding (`search_text`), so that a
+folded query finds every spelling the folding unifies. On SQLite the FTS5 table
+`article_search_fts` indexes that column (kept in step by triggers); on PostgreSQL a generated
+`search_vector` column with a GIN index does. Both are made by the migrations.
+
+Arabic attaches proclitics (و ف ب ل ك and the article ال) to the word that follows, so a query
+word is expanded to the word with each of them (ازواد also matches بازواد and والازواد), the
+same prefixes the keyword engine accepts. Latin words are split at apostrophes (l'azawad)
+by both databases' tokenizers, as here.
+
+Functions take a session and never commit, except `sync_index`, which takes a sessionmaker and
+commits batch by batch. Every value reaches the database as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import Article, Base, KeywordHit, UTCDateTime, utcnow
+
+article_search = Table(
+    "article_search",
+    Base.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("search_text", Text, nullable=False),
+    Column("indexed_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+# The FTS5 table of SQLite and the generated tsvector column of PostgreSQL (made by migrations).
+_fts = table("article_search_fts", column("rowid", Integer), column("search_text", Text))
+_FTS_NAME = literal_column("article_search_fts")
+_VECTOR = literal_column("article_search.search_vector")
+_TS_CONFIG = literal_column("'simple'::regconfig")
+
+# Proclitics the keyword engine accepts before an Arabic noun (sahel_crawler/lexicon/matcher.py).
+ARABIC_ARTICLE = "ال"
+ARABIC_BARE_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+ARABIC_ARTICLE_PREFIXES = ("ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل")
+_WORD = re.compile(r"[^\W_]+")
+_PHRASE = re.compile(r'"([^"]*)"')
+SNIPPET_WORDS = 24
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which articles a search considers; every field optional."""
+
+    concepts: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: datetime | None = None  # publication time (fetch time when unknown), inclusive
+    until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One matching article, best first; `snippet` is normalised text with matches in [brackets]."""
+
+    article_id: int
+    url: str
+    outlet: str
+    language: str | None
+    title: str | None
+    published_at: datetime | None
+    rank: float  # higher is better; comparable within one result list only
+    snippet: str
+
+
+# -- the index ---------------------------------------------------------------------------
+
+
+def search_document(title: str | None, description: str | None, text: str | None) -> str:
+    """The text an article is indexed by (normalise it before `index_article`)."""
+    return "\n\n".join(part for part in (title, description, text) if part)
+
+
+def index_article(session: Session, article_id: int, search_text: str) -> None:
+    """Put (or replace) an article's normalised text in the search index."""
+    values = {"article_id": article_id, "search_text": search_text, "indexed_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(article_search).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[article_search.c.article_id],
+            set_={"search_text": statement.excluded.search_text, "indexed_at": statement.excluded.indexed_at},
+        )
+    )
+
+
+def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str | None, str | None, str]]:
+    """Articles missing from the index or changed since indexed: (id, title, description, text)."""
+    stale = or_(
+        article_search.c.article_id.is_(None),
+        and_(Article.updated_at.is_not(None), Article.updated_at > article_search.c.indexed_at),
+    )
+    rows = session.execute(
+        select(Article.id, Article.title, Article.description, Article.text)
+        .outerjoin(article_search, article_search.c.article_id == Article.id)
+        .where(stale)
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def sync_index(factory: sessionmaker[Session], normalise: Callable[[str], str], batch_size: int = 500) -> int:
+    """Index every pending article, one transaction per batch; return how many were indexed.
+
+    `normalise` is the keyword engine's folding (storage does not import the crawler).
+    """
+    done = 0
+    while True:
+        with factory.begin() as session:
+            batch = pending_articles(session, batch_size)
+            for article_id, title, description, text in batch:
+                index_article(session, article_id, normalise(search_document(title, description, text)))
+        done += len(batch)
+        if len(batch) < batch_size:
+            return done
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def _is_arabic(word: str) -> bool:
+    return "\u0600" <= word[0] <= "\u06ff"
+
+
+def word_variants(word: str) -> list[str]:
+    """The forms a normalised query word matches: itself, and for an Arabic word, the word
+    with each proclitic (and the article) in front."""
+    if not _is_arabic(word):
+        return [word]
+    stem = word[len(ARABIC_ARTICLE) :] if word.startswith(ARABIC_ARTICLE) and len(word) > 3 else word
+    forms = [word] + [p + stem for p in (*ARABIC_BARE_PREFIXES, *ARABIC_ARTICLE_PREFIXES)]
+    return list(dict.fromkeys(forms))
+
+
+def parse_query(query: str) -> list[list[str]]:
+    """A normalised query as terms that must all match: a quoted phrase is one term of several
+    words; every other word is a term of one word (with its Arabic variants)."""
+    terms = [_WORD.findall(phrase) for phrase in _PHRASE.findall(query)]
+    terms += [[word] for word in _WORD.findall(_PHRASE.sub(" ", query))]
+    return [term for term in terms if term]
+
+
+def _fts5_query(terms: list[list[str]]) -> str:
+    parts = []
+    for term in terms:
+        if len(term) == 1:
+            variants = " OR ".join(f'"{form}"' for form in word_variants(term[0]))
+            parts.append(f"({variants})")
+        else:
+            parts.append('"' + " ".join(term) + '"')
+    return " AND ".join(parts)
+
+
+def _tsquery(terms: list[list[str]]) -> str:
+    parts = []
+    for term in terms:
+        if len(term) == 1:
+            parts.append("(" + " | ".join(f"'{form}'" for form in word_variants(term[0])) + ")")
+        else:
+            parts.append("(" + " <-> ".join(f"'{word}'" for word in term) + ")")
+    return " & ".join(parts)
+
+
+def _filters(flt: SearchFilter) -> list[ColumnElement[bool]]:
+    when = func.coalesce(Article.published_at, Article.fetched_at)
+    clauses: list[ColumnElement[bool]] = []
+    if flt.concepts:
+        clauses.append(concept_filter(flt.concepts))
+    if flt.outlets:
+        clauses.append(Article.outlet_id.in_(flt.outlets))
+    if flt.languages:
+        clauses.append(Article.language.in_(flt.languages))
+    if flt.since:
+        clauses.append(when >= flt.since)
+    if flt.until:
+        clauses.append(when < flt.until)
+    return clauses
+
+
+def concept_filter(concepts: Iterable[str]) -> ColumnElement[bool]:
+    """A WHERE clause on `articles`: the article has a keyword hit of one of `concepts`."""
+    return Article.id.in_(select(KeywordHit.article_id).where(KeywordHit.concept_id.in_(list(concepts))))
+
+
+def search(
+    session: Session,
+    query: str,
+    flt: SearchFilter | None = None,
+    limit: int = 20,
+    marks: tuple[str, str] = ("[", "]"),
+) -> list[SearchHit]:
+    """Articles matching every term of the normalised `query`, best first, with snippets.
+
+    Returns [] for a query without words. Raises ValueError for a limit below 1.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    terms = parse_query(query)
+    if not terms:
+        return []
+    flt = flt or SearchFilter()
+    columns = (Article.id, Article.url, Article.outlet_id, Article.language, Article.title, Article.published_at)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = _postgresql(terms, flt, limit, marks, columns)
+    else:
+        statement = _sqlite(terms, flt, limit, marks, columns)
+    return [SearchHit(*row[:6], rank=float(row[6]), snippet=row[7]) for row in session.execute(statement)]
+
+
+def _sqlite(
+    terms: list[list[str]], flt: SearchFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+) -> Select[Any]:
+    # bm25() is lower for better matches; negate it so that higher is better on both databases.
+    rank = -func.bm25(_FTS_NAME)
+    snippet = func.snippet(_FTS_NAME, 0, marks[0], marks[1], "…", SNIPPET_WORDS)
+    return (
+        select(*columns, rank.label("rank"), snippet.label("snippet"))
+        .select_from(_fts)
+        .join(Article, Article.id == _fts.c.rowid)
+        .where(_FTS_NAME.match(bindparam("fts_query", _fts5_query(terms))), *_filters(flt))
+        .order_by(func.bm25(_FTS_NAME), Article.id)
+        .limit(limit)
+    )
+
+
+def _postgresql(
+    terms: list[list[str]], flt: SearchFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+) -> Select[Any]:
+    query = func.to_tsquery(_TS_CONFIG, bindparam("ts_query", _tsquery(terms)))
+    rank = func.ts_rank_cd(_VECTOR, query)
+    best = (
+        select(*columns, article_search.c.search_text, rank.label("rank"))
+        .join(article_search, article_search.c.article_id == Article.id)
+        .where(_VECTOR.op("@@")(query), *_filters(flt))
+        .order_by(rank.desc(), Article.id)
+        .limit(limit)
+        .subquery()
+    )
+    options = (
+        f"StartSel={marks[0]}, StopSel={marks[1]}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
+        'MaxFragments=2, FragmentDelimiter=" … "'
+    )
+    # The headline is the costly part: compute it for the best rows only.
+    headline = func.ts_headline(_TS_CONFIG, best.c.search_text, query, bindparam("headline_options", options))
+    return select(
+        best.c.id, best.c.url, best.c.outlet_id, best.c.language, best.c.title, best.c.published_at,
+        best.c.rank, headline,
+    ).order_by(best.c.rank.desc(), best.c.id)  # fmt: skip

@@ -1,0 +1,160 @@
+"""Full-text search on SQLite (FTS5) and PostgreSQL (tsvector): folded Arabic and Latin
+spellings, proclitics, phrases, filters, ranking, snippets, hostile queries, index upkeep and
+the `sahel search` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select
+
+from sahel_crawler.commands.db import search_normalise
+from sahel_crawler.commands.search import search_command
+from sahel_crawler.text.fold import fold_key
+from storage import repository as repo
+from storage.db import open_database, session_factory
+from storage.models import Article
+from storage.search import SearchFilter, article_search, pending_articles, search, sync_index, word_variants
+from tests.test_postgres_storage import BACKENDS, DAY, fill, sample_articles, throwaway_database
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """(URL, sessionmaker) of the sample corpus, indexed; tests here only read it."""
+    with throwaway_database(request.param, tmp_path_factory.mktemp("search"), request) as url:
+        fill(url)
+        engine = open_database(url)
+        factory = session_factory(engine)
+        assert sync_index(factory, search_normalise) == 5
+        yield url, factory
+        engine.dispose()
+
+
+def urls(factory, query: str, flt: SearchFilter | None = None, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return [h.url for h in search(session, fold_key(query), flt, **kwargs)]
+
+
+def test_arabic_spellings_and_proclitics_are_found(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    expected = {"https://f24.example/ar/1", "https://meo.example/ar/2"}  # أَزَوَاد and بأزواد
+    assert set(urls(factory, "أزواد")) == expected
+    assert set(urls(factory, "أَزْوَاد")) == expected
+    assert urls(factory, "الحركة الوطنية") == ["https://f24.example/ar/1"]  # ة = ه, and الحركة ≠ حركة
+    assert set(urls(factory, "حركة")) == expected  # the article is a proclitic too
+
+
+def test_latin_case_accents_and_apostrophes_fold(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    both = {"https://f24.example/fr/3", "https://meo.example/fr/4"}
+    assert set(urls(factory, "MENAKA")) == both
+    assert set(urls(factory, "Ménaka")) == both
+    assert set(urls(factory, "l’Azawad")) == both  # the folded typographic apostrophe splits like the text
+    assert urls(factory, "ménaka niamey") == []  # every word must match
+
+
+def test_phrases_match_in_order(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    assert len(urls(factory, '"front de libération" repris')) == 1
+    assert urls(factory, '"libération de front"') == []
+
+
+def test_filters(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    assert urls(factory, "أزواد", SearchFilter(outlets=("meo",))) == ["https://meo.example/ar/2"]
+    assert urls(factory, "مالي", SearchFilter(languages=("ar",))) == ["https://meo.example/ar/2"]
+    assert urls(factory, "mali", SearchFilter(languages=("ar",))) == []
+    assert set(urls(factory, "attaque", SearchFilter(concepts=("mali",)))) == {
+        "https://f24.example/fr/3",
+        "https://meo.example/fr/4",
+    }
+    assert urls(factory, "attaque", SearchFilter(concepts=("niger",))) == []
+    window = SearchFilter(since=DAY - timedelta(days=1), until=DAY + timedelta(hours=12))
+    assert urls(factory, "أزواد", window) == ["https://f24.example/ar/1"]
+    assert urls(factory, "niamey", window) == ["https://bbc.example/en/5"]  # undated: fetch time counts
+
+
+def test_ranking_snippets_and_limit(indexed) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    with factory() as session:
+        hits = search(session, fold_key("أزواد"), limit=5)
+        assert hits[0].url == "https://f24.example/ar/1"  # in its title and its text
+        assert hits[0].rank > hits[1].rank
+        assert "[ازواد]" in hits[0].snippet and "[بازواد]" in hits[1].snippet
+        assert len(search(session, fold_key("mali"), limit=1)) == 1
+        with pytest.raises(ValueError):
+            search(session, "mali", limit=0)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "'; DROP TABLE articles; --",
+        'NEAR("mali" niger)',
+        "mali*",
+        '"unbalanced',
+        "title:mali",
+        "-mali",
+        "a & | ! ( )",
+        "",
+    ],
+)
+def test_hostile_queries_are_just_words(indexed, query: str) -> None:  # type: ignore[no-untyped-def]
+    _, factory = indexed
+    with factory() as session:
+        search(session, fold_key(query))
+        assert session.scalar(select(func.count()).select_from(Article)) == 5
+
+
+def test_arabic_variants_cover_the_lexicon_proclitics() -> None:
+    variants = word_variants("ازواد")
+    assert {"ازواد", "بازواد", "والازواد", "للازواد", "فبالازواد"} <= set(variants)
+    assert word_variants("الساحل")[:2] == ["الساحل", "ساحل"]
+    assert word_variants("mali") == ["mali"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_changed_and_deleted_articles_leave_the_index_current(backend: str, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
+    with throwaway_database(backend, tmp_path, request) as url:
+        fill(url)
+        engine = open_database(url)
+        factory = session_factory(engine)
+        sync_index(factory, search_normalise)
+        with factory.begin() as session:
+            assert pending_articles(session) == []
+            record = sample_articles()[4]
+            record.text = "Talks in Niamey moved to Agadez."
+            repo.save_article(session, record)
+            assert [row[0] for row in pending_articles(session)] != []
+        assert sync_index(factory, search_normalise) == 1
+        assert urls(factory, "agadez") == ["https://bbc.example/en/5"]
+        assert urls(factory, "benin") == []
+        with factory.begin() as session:
+            session.execute(delete(Article).where(Article.url == "https://bbc.example/en/5"))
+        with factory() as session:
+            assert session.scalar(select(func.count()).select_from(article_search)) == 4
+        assert urls(factory, "agadez") == []
+        engine.dispose()
+
+
+def test_search_command_formats(indexed) -> None:  # type: ignore[no-untyped-def]
+    url, _ = indexed
+    runner = CliRunner()
+    result = runner.invoke(search_command, ["أَزَوَاد", "--db", url, "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["url"] for r in records] == ["https://f24.example/ar/1", "https://meo.example/ar/2"]
+    assert list(records[0]) == ["rank", "published_at", "outlet", "language", "title", "url", "snippet"]
+    result = runner.invoke(search_command, ["ménaka", "--db", url, "--format", "csv", "--outlet", "meo"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["url"] for r in rows] == ["https://meo.example/fr/4"]
+    result = runner.invoke(search_command, ["كيدال", "--db", url, "--lang", "ar", "--since", "2026-11-20"])
+    assert result.exit_code == 0 and "https://f24.example/ar/1" in result.output and "[كيدال]" in result.output
+    result = runner.invoke(search_command, ["kidal", "--db", url, "--since", "yesterday"])
+    assert result.exit_code == 2
