@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.text.fold import fold
 from storage import repository as repo
 from storage.db import open_database, session_factory
+from storage.search import index_article, search_document
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +93,12 @@ class StoragePipeline:
 
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         assert self.Session is not None
+        record = record_from_item(item)
         with self.Session.begin() as session:
-            result = repo.save_article(session, record_from_item(item), self.run_id)
+            result = repo.save_article(session, record, self.run_id)
+            if result.outcome != "unchanged":  # the index holds the text folded as the lexicon folds it
+                document = search_document(record.title, record.description, record.text)
+                index_article(session, result.article_id, fold(document).text)
         if result.outcome != "unchanged":
             self.stats.inc_value(f"sahel/{result.outcome}_articles")
         return item

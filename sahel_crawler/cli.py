@@ -20,10 +20,12 @@ from sahel_crawler.commands.common import (
     parse_when,
     user_errors,
 )
+from sahel_crawler.commands.db import db
 from sahel_crawler.commands.digest import digest
 from sahel_crawler.commands.health import health
 from sahel_crawler.commands.lexicon import lexicon
 from sahel_crawler.commands.schedule import schedule
+from sahel_crawler.commands.search import search_command
 from storage.db import DatabaseError, open_database, session_factory
 
 
@@ -126,11 +128,12 @@ def demo(db_path: str) -> None:
 
 @main.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
 @click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
 @click.option("--until", help="Published before (a bare date includes that whole day).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
 @click.option("--lang", "languages", multiple=True, help="Only this language code (repeatable).")
+@click.option("--concept", "concepts", multiple=True, help="Only articles flagged with this concept id (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="File (default stdout).")
 def export(
     db_url: str,
@@ -139,20 +142,29 @@ def export(
     until: str | None,
     outlets: tuple[str, ...],
     languages: tuple[str, ...],
+    concepts: tuple[str, ...],
     out: str,
 ) -> None:
-    """Write stored articles as JSONL or CSV (the contract: README, "The export contract").
+    """Write stored articles as JSONL, CSV or Parquet (the contract: README, "The export contract").
 
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """
-    from sahel_crawler.exporting import WRITERS, article_record
+    from sahel_crawler.exporting import WRITERS, article_record, write_parquet
     from storage.repository import ArticleFilter, iter_articles
 
-    flt = ArticleFilter(parse_when(since), parse_when(until, end=True), outlets, languages)
+    if fmt == "parquet" and out == "-":
+        raise click.UsageError("--format parquet writes a file: give --out FILE")
+    flt = ArticleFilter(parse_when(since), parse_when(until, end=True), outlets, languages, concepts)
     with user_errors():
         engine = open_database(db_url)
-    with session_factory(engine)() as session, click.open_file(out, "w", encoding="utf-8") as stream:
-        count = WRITERS[fmt]((article_record(a) for a in iter_articles(session, flt)), stream)
+    with session_factory(engine)() as session:
+        records = (article_record(a) for a in iter_articles(session, flt))
+        if fmt == "parquet":
+            with user_errors():
+                count = write_parquet(records, out)
+        else:
+            with click.open_file(out, "w", encoding="utf-8") as stream:
+                count = WRITERS[fmt](records, stream)
     engine.dispose()
     if out != "-":
         click.echo(f"wrote {count} articles to {out}", err=True)
@@ -211,7 +223,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool) -> None:
     )
 
 
-for command in (lexicon, digest, schedule, health):
+for command in (lexicon, digest, schedule, health, db, search_command):
     main.add_command(command)
 
 

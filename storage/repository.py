@@ -266,6 +266,7 @@ class ArticleFilter:
     until: datetime | None = None
     outlets: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    concepts: tuple[str, ...] = ()  # flagged with at least one of these lexicon concepts
 
 
 def iter_articles(session: Session, flt: ArticleFilter, batch_size: int = 500) -> Iterator[Article]:
@@ -288,6 +289,9 @@ def iter_articles(session: Session, flt: ArticleFilter, batch_size: int = 500) -
         query = query.where(Article.outlet_id.in_(flt.outlets))
     if flt.languages:
         query = query.where(or_(*(Article.language == lang for lang in flt.languages)))
+    if flt.concepts:
+        flagged = select(KeywordHit.article_id).where(KeywordHit.concept_id.in_(flt.concepts))
+        query = query.where(Article.id.in_(flagged))
     last_id = 0
     while True:
         batch = list(session.scalars(query.where(Article.id > last_id).order_by(Article.id).limit(batch_size)))
