@@ -15,11 +15,13 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
+HELPER_MODULES = {"common", "sites"}  # shared code of the benchmarks, not benchmarks
+
+
 def _benchmarks() -> list[str]:
     here = Path(__file__).parent
-    return sorted(
-        m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_") and m.name != "common"
-    )
+    names = (m.name for m in pkgutil.iter_modules([str(here)]))
+    return sorted(n for n in names if not n.startswith("_") and n not in HELPER_MODULES)
 
 
 def run(name: str, argv: list[str]) -> dict:

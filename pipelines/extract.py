@@ -1,14 +1,34 @@
-"""Extraction stage: body text and metadata of the article page, via trafilatura."""
+"""Extraction stage: body text, metadata and language of the article page, in worker processes.
+
+Extraction (trafilatura) and language detection are the crawl's CPU cost. They run in a pool of
+worker processes so the reactor keeps fetching while pages are parsed and both cores are used; a
+page that hangs or crashes its worker is recorded as failed and skipped, the crawl goes on.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
-from sahel_crawler.extraction import ExtractionRules, extract_article
+from pipelines.language import detect_language
+from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import registry_from_settings
+from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
+
+logger = logging.getLogger(__name__)
+
+# A page's extraction and language detection get this many seconds in a worker.
+DEFAULT_TIMEOUT = 20.0
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
@@ -26,44 +46,195 @@ class NoArticleText(DropItem):
     """A page without article text: counted, not stored."""
 
 
-class ExtractionPipeline:
-    """Fill title, author, date, body and description of each item; drop pages with no text.
+class ExtractionFailed(DropItem):
+    """Extraction crashed, raised or ran past the time limit on this page: recorded, skipped."""
 
-    Settings: SAHEL_SOURCES_PATH (per-outlet `extraction:` rules), SAHEL_EXTRACT_MAX_CHARS, SAHEL_MIN_TEXT_CHARS
-    (a shorter body is page chrome, e.g. a video page's caption, not an article).
-    Feed and sitemap dates are fallbacks when the page itself carries no date.
+
+@dataclass(frozen=True)
+class ProcessedPage:
+    """What the worker hands back for one page (small: the page itself stays in the worker)."""
+
+    extracted: ExtractedArticle | None
+    text: str  # body led by the standfirst; "" when the page has no article text
+    language: tuple[str, float] | None  # detected (code, probability), or None
+    extract_ms: float  # CPU time of extraction in the worker
+    language_ms: float  # CPU time of language detection in the worker
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The per-crawl settings a worker needs, sent once when it starts."""
+
+    rules: dict[str, ExtractionRules]
+    min_text_chars: int
+    max_chars: int
+    language_prefix_chars: int
+
+
+_settings: PageSettings | None = None  # set in each worker by `init_worker`
+
+
+def init_worker(settings: PageSettings) -> None:
+    """Keep the crawl's settings and warm trafilatura and langdetect (profiles load on first use)."""
+    global _settings
+    _settings = settings
+    warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
+    extract_article(warm, "http://localhost/warm-up")
+    detect_language("Le Sahel est une région d'Afrique de l'Ouest.")
+
+
+def process_page(html: str, url: str, outlet: str, settings: PageSettings | None = None) -> ProcessedPage:
+    """Extract the article and detect its language: the CPU-heavy part of a page, run in a worker.
+
+    `settings` defaults to the ones the worker was started with.
+    """
+    settings = settings or _settings
+    assert settings is not None, "init_worker() was not called"
+    start = time.process_time()
+    extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
+    extract_ms = (time.process_time() - start) * 1000
+    if extracted is None or len(extracted.text) < settings.min_text_chars:
+        return ProcessedPage(extracted, "", None, extract_ms, 0.0)
+    text = with_standfirst(extracted.text, extracted.description)
+    start = time.process_time()
+    language = detect_language(text, settings.language_prefix_chars)
+    language_ms = (time.process_time() - start) * 1000
+    return ProcessedPage(extracted, text, language, extract_ms, language_ms)
+
+
+def _worker_count(value: Any) -> int:
+    if value is None or value == "":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(0, int(value))
+
+
+class ExtractionPipeline:
+    """Fill title, author, date, body, description and language of each item; drop pages with no text.
+
+    Extraction and language detection run in SAHEL_EXTRACT_WORKERS worker processes; `process_item`
+    returns a Deferred, so the reactor keeps fetching meanwhile. A page that raises, crashes its
+    worker or runs past SAHEL_EXTRACT_TIMEOUT is dropped and reported (stats `sahel/errors` and
+    `sahel/errors/extraction`, signal `page_failed` with kind "extraction", stored in crawl_errors).
+    Feed and sitemap dates are fallbacks when the page itself carries no date. CPU milliseconds
+    spent go to stats `sahel/time_ms/extract` and `sahel/time_ms/language`.
+
+    Settings:
+        SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
+        SAHEL_EXTRACT_MAX_CHARS      pages are cut to this many characters before parsing.
+        SAHEL_MIN_TEXT_CHARS         a shorter body is page chrome (a video caption), not an article.
+        SAHEL_LANGUAGE_PREFIX_CHARS  language detection looks at this many characters of the body.
+        SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
+                                     on the reactor thread (no pool, no time limit).
+        SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker (default 20).
     """
 
+    # What runs per page in a worker: a module-level function, as workers receive it by reference.
+    page_function = staticmethod(process_page)
+
     def __init__(
-        self, rules: dict[str, ExtractionRules], stats: Any, min_text_chars: int = 200, max_chars: int = 2_000_000
+        self,
+        settings: PageSettings,
+        stats: Any,
+        *,
+        signals: Any = None,
+        workers: int = 0,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
-        self.rules = rules
+        self.settings = settings
         self.stats = stats
-        self.min_text_chars = min_text_chars
-        self.max_chars = max_chars
+        self.signals = signals
+        self.workers = workers
+        self.timeout = timeout
+        self.pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
-        registry = registry_from_settings(crawler.settings)
-        rules = {o.id: o.extraction for o in registry.outlets.values()}
-        settings = crawler.settings
+        """Build the stage from the crawler's settings."""
+        s = crawler.settings
+        registry = registry_from_settings(s)
+        page_settings = PageSettings(
+            rules={o.id: o.extraction for o in registry.outlets.values()},
+            min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS", 200),
+            max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
+            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", 1000),
+        )
+        timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(
-            rules,
+            page_settings,
             crawler.stats,
-            min_text_chars=settings.getint("SAHEL_MIN_TEXT_CHARS", 200),
-            max_chars=settings.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
+            signals=crawler.signals,
+            workers=_worker_count(s.get("SAHEL_EXTRACT_WORKERS")),
+            timeout=timeout if timeout > 0 else None,
         )
 
-    def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        extracted = extract_article(
-            item.html, item.url, rules=self.rules.get(item.outlet), max_chars=self.max_chars
-        )
-        if extracted is None or len(extracted.text) < self.min_text_chars:
+    def open_spider(self, spider: Any = None) -> None:
+        """Start the worker processes (none in inline mode)."""
+        if self.workers > 0:
+            self.pool = WorkerPool(
+                self.workers,
+                timeout=self.timeout,
+                initializer=init_worker,
+                initargs=(self.settings,),
+                preload=["pipelines.extract"],
+            )
+            logger.info("extraction in %d worker processes, %s s per page", self.workers, self.timeout)
+
+    def close_spider(self, spider: Any = None) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.close()
+            self.stats.set_value("sahel/extract_workers_replaced", self.pool.replaced)
+            self.pool = None
+
+    async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""
+        try:
+            if self.pool is None:
+                page = self.page_function(item.html, item.url, item.outlet, self.settings)
+            else:
+                page = await maybe_deferred_to_future(self._in_worker(item))
+        except (PageTimeout, WorkerDied, TaskError) as exc:
+            raise self._failed(item, str(exc)) from None
+        except Exception as exc:  # the same outcome as a failing worker
+            raise self._failed(item, f"{type(exc).__name__}: {exc}") from exc
+        return self._apply(item, page)
+
+    def _in_worker(self, item: ArticleItem) -> Deferred[ProcessedPage]:
+        from twisted.internet import reactor
+
+        assert self.pool is not None
+        result: Deferred[ProcessedPage] = Deferred()
+
+        def finish(future: Future[ProcessedPage]) -> None:
+            error = future.exception()
+            if error is None:
+                result.callback(future.result())
+            else:
+                result.errback(error)
+
+        future = self.pool.submit(self.page_function, item.html, item.url, item.outlet)
+        future.add_done_callback(lambda f: reactor.callFromThread(finish, f))
+        return result
+
+    def _failed(self, item: ArticleItem, reason: str) -> ExtractionFailed:
+        """Record the page as failed (stats, crawl_errors) and return the exception that drops it."""
+        logger.warning("%s failed (extraction): %s", item.url, reason)
+        self.stats.inc_value("sahel/errors")
+        self.stats.inc_value("sahel/errors/extraction")
+        if self.signals is not None:
+            self.signals.send_catch_log(page_failed, url=item.url, kind="extraction", reason=reason, outlet=item.outlet)
+        return ExtractionFailed(f"extraction failed on {item.url}: {reason}")
+
+    def _apply(self, item: ArticleItem, page: ProcessedPage) -> ArticleItem:
+        self.stats.inc_value("sahel/time_ms/extract", page.extract_ms)
+        self.stats.inc_value("sahel/time_ms/language", page.language_ms)
+        extracted = page.extracted
+        if extracted is None or not page.text:
             self.stats.inc_value("sahel/no_text")
             raise NoArticleText(f"no article text on {item.url}")
         item.title = extracted.title or item.hints.get("title")
         item.author = extracted.author
-        item.text = with_standfirst(extracted.text, extracted.description)
+        item.text = page.text
         item.description = extracted.description
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)
@@ -71,5 +242,9 @@ class ExtractionPipeline:
             item.published_at, item.published_at_source = extracted.published_at, extracted.published_at_source
         elif item.hints.get("published_at") is not None:
             item.published_at, item.published_at_source = item.hints["published_at"], item.discovered_via
+        if page.language is not None:
+            item.language, item.language_prob = page.language
+        else:
+            item.language = item.hints.get("language_hint") or item.hints.get("language")
         item.html = ""  # the page is no longer needed: keep memory flat on long crawls
         return item

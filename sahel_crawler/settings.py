@@ -24,7 +24,11 @@ SAHEL_LEXICON_PATH = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
-SAHEL_LANGUAGE_PREFIX_CHARS = 1500
+SAHEL_LANGUAGE_PREFIX_CHARS = 1000
+# Worker processes for extraction and language detection (None: one per CPU; 0: inline on the
+# reactor thread), and the time limit of one page in a worker (seconds).
+SAHEL_EXTRACT_WORKERS: int | None = None
+SAHEL_EXTRACT_TIMEOUT = 20.0
 # A body shorter than this (characters) is page chrome, not an article: counted, not stored.
 SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
@@ -97,7 +101,6 @@ METAREFRESH_ENABLED = False
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractionPipeline": 100,
     "pipelines.canonical.CanonicalUrlPipeline": 200,
-    "pipelines.language.LanguagePipeline": 300,
     "pipelines.dedup.DedupPipeline": 400,
     "pipelines.keywords.KeywordPipeline": 500,
     "pipelines.store.StoragePipeline": 900,

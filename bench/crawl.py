@@ -1,0 +1,387 @@
+"""Crawl throughput end to end against the single-core extraction bound, on a generated replay site.
+
+Usage: python -m bench crawl [--articles N] [--json] [--workers W] [--newsplease-pages K]
+
+Serves N real-shaped articles on loopback (bench/sites.py), crawls them into a fresh SQLite file
+with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental), and reports:
+
+  end_to_end_pages_per_s       article pages per second of crawl (engine start to close)
+  extraction_only_pages_per_s  the same pages through `extract_article` in one plain process
+  ratio                        end to end / extraction only (above 1 needs more than one core)
+  stage_ms_per_page            CPU ms per page: extract and language (in the workers), canonical,
+                               dedup, keywords, store (on the reactor thread), and fetch: the rest
+                               of the crawler process (Scrapy engine, downloads, spider, dispatch)
+  overhead                     CPU of the crawl's processes minus extraction, over extraction
+  cpu_utilisation              CPU seconds of the crawl's processes / (wall seconds x cores)
+  peak_rss_mb                  peak of the summed RSS of the crawler and its workers (polled /proc)
+
+The replay server runs in this process; its CPU is reported apart (`replay_cpu_s`). Numbers on a
+shared machine are noisy: rerun, and compare runs made on an idle machine. news-please runs on a
+sample of the same pages when bench/.venv-newsplease exists (see `newsplease_setup`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+NEWSPLEASE_VENV = REPO / "bench" / ".venv-newsplease"
+STAGES = ("fetch", "extract", "language", "canonical", "dedup", "keywords", "store")
+# Pipelines timed on the reactor thread, by the stage name they report under.
+TIMED = {
+    "canonical": "pipelines.canonical.CanonicalUrlPipeline",
+    "language_rest": "pipelines.language.LanguagePipeline",
+    "dedup": "pipelines.dedup.DedupPipeline",
+    "keywords": "pipelines.keywords.KeywordPipeline",
+    "store": "pipelines.store.StoragePipeline",
+}
+_CLK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def newsplease_setup() -> str:
+    """How to create the news-please environment the side-by-side run uses."""
+    return f"python3.11 -m venv {NEWSPLEASE_VENV} && {NEWSPLEASE_VENV}/bin/pip install news-please"
+
+
+# -- in the crawler process: stage timers and the stats file -----------------------------------
+
+
+def _timed_class(stage: str) -> type:
+    """A subclass of the stage's pipeline that adds its reactor-thread CPU time to `bench/time_ms/STAGE`."""
+    from scrapy.utils.misc import load_object
+
+    base = load_object(TIMED[stage])
+
+    def from_crawler(cls: type, crawler: Any) -> Any:
+        stage_obj = base.from_crawler.__func__(cls, crawler)
+        stage_obj._bench_stats = crawler.stats
+        return stage_obj
+
+    def process_item(self: Any, item: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return base.process_item(self, item, *args, **kwargs)
+        finally:
+            self._bench_stats.inc_value(f"bench/time_ms/{stage}", (time.thread_time() - start) * 1000)
+
+    return type(f"Timed_{stage}", (base,), {"from_crawler": classmethod(from_crawler), "process_item": process_item})
+
+
+def __getattr__(name: str) -> Any:
+    # Scrapy loads `bench.crawl.Timed_<stage>` by path: build the timed stage on demand.
+    if name.startswith("Timed_") and name[6:] in TIMED:
+        cls = _timed_class(name[6:])
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+class StatsFile:
+    """Write the crawl's stats and the crawler process's CPU time to BENCH_STATS_FILE when it closes.
+
+    Settings: BENCH_STATS_FILE.
+    """
+
+    def __init__(self, path: str, stats: Any) -> None:
+        self.path = path
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StatsFile:
+        """Build the extension; connect it to spider_closed (after the pipelines have closed)."""
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        path = crawler.settings.get("BENCH_STATS_FILE")
+        if not path:
+            raise NotConfigured("BENCH_STATS_FILE is not set")
+        ext = cls(path, crawler.stats)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        times = os.times()
+        data = {k: v for k, v in self.stats.get_stats().items() if isinstance(v, int | float | str)}
+        data["bench/crawler_cpu_s"] = times.user + times.system
+        Path(self.path).write_text(json.dumps(data))
+
+
+# -- in the benchmark process ---------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+                todo.extend(int(c) for c in children)
+        except OSError:
+            continue
+    return found
+
+
+class TreeMonitor(threading.Thread):
+    """Polls /proc for a process and its descendants: peak summed RSS and CPU seconds per process."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self.peak_processes = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.interval)
+
+    def sample(self) -> None:
+        rss, pids = 0, _children(self.pid)
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                statm = Path(f"/proc/{pid}/statm").read_text().split()
+            except OSError:
+                continue
+            self.cpu[pid] = (int(fields[11]) + int(fields[12])) / _CLK
+            rss += int(statm[1]) * _PAGE
+        if rss > self.peak_rss:
+            self.peak_rss, self.peak_processes = rss, len(pids)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+
+def run_crawl(sources: Path, db: Path, stats_file: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """One `python -m sahel_crawler crawl` of the replay; its wall time, stats, CPU and memory."""
+    from sahel_crawler.demo import REPLAY_OVERRIDES
+
+    overrides = {**REPLAY_OVERRIDES, **settings, "BENCH_STATS_FILE": str(stats_file), "LOG_LEVEL": "WARNING"}
+    args = [sys.executable, "-m", "sahel_crawler", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}"]
+    for name, value in overrides.items():
+        value = ",".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
+        args += ["-s", f"{name}={value}"]
+    env = {**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"}
+    before = os.times()
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    monitor = TreeMonitor(proc.pid)
+    monitor.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    monitor.stop()
+    after = os.times()
+    if proc.returncode != 0:
+        raise RuntimeError(f"crawl failed ({proc.returncode}): {err[-2000:]}")
+    stats = json.loads(stats_file.read_text())
+    return {
+        "wall_s": wall,
+        "stats": stats,
+        "tree_cpu_s": sum(monitor.cpu.values()),
+        "processes": monitor.peak_processes,
+        "peak_rss_mb": monitor.peak_rss / 2**20,
+        # this process's CPU meanwhile: the replay server answering the crawler
+        "replay_cpu_s": (after.user + after.system) - (before.user + before.system),
+        "stdout": out,
+    }
+
+
+def _timed_pipelines() -> dict[str, int]:
+    from sahel_crawler import settings as project
+
+    by_path = {path: stage for stage, path in TIMED.items()}
+    return {
+        (f"bench.crawl.Timed_{by_path[path]}" if path in by_path else path): order
+        for path, order in project.ITEM_PIPELINES.items()
+    }
+
+
+def extraction_only(pages: list[tuple[str, str, str]], sources: Path) -> dict[str, float]:
+    """The pages through `extract_article` with the crawl's settings, in this one process."""
+    from sahel_crawler import settings as project
+    from sahel_crawler.extraction import extract_article
+    from sahel_crawler.sources import load_registry
+
+    rules = {o.id: o.extraction for o in load_registry(str(sources)).outlets.values()}
+    extract_article(pages[0][2], pages[0][1], rules=rules.get(pages[0][0]))  # warm-up, not counted
+    cpu, started = time.process_time(), time.perf_counter()
+    for outlet, url, html in pages:
+        extract_article(html, url, rules=rules.get(outlet), max_chars=project.SAHEL_EXTRACT_MAX_CHARS)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"pages": len(pages), "pages_per_s": len(pages) / wall, "ms_per_page": cpu * 1000 / len(pages)}
+
+
+_NEWSPLEASE_SCRIPT = """
+import json, sys, time
+from newsplease import NewsPlease
+urls = json.load(open(sys.argv[1]))
+started = time.perf_counter()
+found = NewsPlease.from_urls(urls, request_args={"timeout": 30}, fetch_images=False)
+took = time.perf_counter() - started
+ok = sum(1 for a in found.values() if getattr(a, "maintext", None))
+print(json.dumps({"seconds": took, "pages": len(urls), "with_text": ok}))
+"""
+
+
+def newsplease(urls: list[str], tmp: Path) -> dict[str, Any]:
+    """news-please (fetch + its no-images extractors) on the same article URLs, in its own venv."""
+    python = NEWSPLEASE_VENV / "bin" / "python"
+    if not python.exists():
+        return {"available": False, "note": f"not installed; create it with: {newsplease_setup()}"}
+    url_file = tmp / "newsplease-urls.json"
+    url_file.write_text(json.dumps(urls))
+    proc = subprocess.run(
+        [str(python), "-c", _NEWSPLEASE_SCRIPT, str(url_file)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env={**os.environ, "no_proxy": "*"},
+    )
+    if proc.returncode != 0:
+        return {"available": False, "note": f"news-please failed: {proc.stderr.strip()[-500:]}"}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {
+        "available": True,
+        "pages": result["pages"],
+        "with_text": result["with_text"],
+        "pages_per_s": result["pages"] / result["seconds"],
+        "api": "NewsPlease.from_urls(fetch_images=False): its downloader + no-images extractors",
+    }
+
+
+def trafilatura_baseline(pages: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Fallback side-by-side baseline: trafilatura's own bare extraction on the same pages."""
+    import trafilatura
+
+    started = time.perf_counter()
+    for _, url, html in pages:
+        trafilatura.bare_extraction(html, url=url, with_metadata=True)
+    return {"pages": len(pages), "pages_per_s": len(pages) / (time.perf_counter() - started)}
+
+
+def _per_page(total_ms: float | None, pages: int) -> float | None:
+    return None if total_ms is None else round(total_ms / pages, 3)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the whole benchmark and return its results."""
+    from bench.sites import HOSTS, GeneratedSiteBuilder, article_pages
+    from sahel_crawler import settings as project
+    from sahel_crawler.replay import ReplayServer
+
+    builder = GeneratedSiteBuilder(args.articles)
+    settings: dict[str, Any] = {
+        "ITEM_PIPELINES": _timed_pipelines(),
+        "EXTENSIONS": {**project.EXTENSIONS, "bench.crawl.StatsFile": 990},
+    }
+    if args.workers is not None:
+        settings["SAHEL_EXTRACT_WORKERS"] = args.workers
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory(prefix="sahel-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "bench.db"
+        with ReplayServer(hosts=HOSTS, site_builder=builder, now=datetime.now(UTC)) as replay:
+            sources = replay.write_sources(tmp / "sources.yaml")
+            first = run_crawl(sources, db, tmp / "first.json", settings)
+            second = run_crawl(sources, db, tmp / "second.json", settings)
+            urls = [a.url for a in replay.expected_articles()]
+            side = newsplease(urls[: args.newsplease_pages], tmp) if args.newsplease_pages else None
+            pages = list(article_pages(replay.built))
+        step = max(1, len(pages) // args.extract_pages) if args.extract_pages else 1
+        bound = extraction_only(pages[::step], sources)
+        if side is not None and not side["available"]:
+            side = {**side, "baseline": "trafilatura.bare_extraction", **trafilatura_baseline(pages[::step][:500])}
+
+    stats = first["stats"]
+    article_pages_done = stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0)
+    crawl_s = stats.get("elapsed_time_seconds") or first["wall_s"]
+    e2e = article_pages_done / crawl_s if crawl_s else 0.0
+    stage_ms = {stage: stats.get(f"bench/time_ms/{stage}", stats.get(f"sahel/time_ms/{stage}")) for stage in STAGES}
+    if stats.get("bench/time_ms/language_rest"):
+        stage_ms["language"] = (stage_ms["language"] or 0) + stats["bench/time_ms/language_rest"]
+    reactor_stages = ("canonical", "dedup", "keywords", "store")
+    in_crawler = sum(stage_ms[s] or 0 for s in reactor_stages) + (stats.get("bench/time_ms/language_rest") or 0)
+    stage_ms["fetch"] = stats["bench/crawler_cpu_s"] * 1000 - in_crawler
+    extract_ms = stage_ms["extract"] or 0.0
+    tree_ms = first["tree_cpu_s"] * 1000
+    result = {
+        "articles": args.articles,
+        "texts": "corpus" if builder.from_corpus else "generated",
+        "article_pages": article_pages_done,
+        "stored": stats.get("sahel/new_articles", 0),
+        "workers": args.workers if args.workers is not None else cores,
+        "cores": cores,
+        "first_run_s": round(first["wall_s"], 2),
+        "crawl_s": round(crawl_s, 2),
+        "startup_s": round(first["wall_s"] - crawl_s, 2),
+        "end_to_end_pages_per_s": round(e2e, 1),
+        "extraction_only_pages_per_s": round(bound["pages_per_s"], 1),
+        "extraction_only_pages": bound["pages"],
+        "ratio": round(e2e / bound["pages_per_s"], 3),
+        "stage_ms_per_page": {s: _per_page(stage_ms[s], max(1, article_pages_done)) for s in STAGES},
+        "extraction_only_ms_per_page": round(bound["ms_per_page"], 3),
+        "overhead": round((tree_ms - extract_ms) / extract_ms, 3) if extract_ms else None,
+        "cpu_utilisation": round(first["tree_cpu_s"] / (first["wall_s"] * cores), 3),
+        "crawl_cpu_s": round(first["tree_cpu_s"], 2),
+        "replay_cpu_s": round(first["replay_cpu_s"], 2),
+        "peak_rss_mb": round(max(first["peak_rss_mb"], second["peak_rss_mb"]), 1),
+        "peak_processes": first["processes"],
+        "incremental_run_s": round(second["wall_s"], 2),
+        "incremental_share": round(second["wall_s"] / first["wall_s"], 3),
+        "incremental_requests": second["stats"].get("downloader/request_count", 0),
+        "errors": stats.get("sahel/errors", 0),
+        "workers_replaced": stats.get("sahel/extract_workers_replaced", 0),
+        "side_by_side": None,
+    }
+    if side is not None:
+        theirs = side.get("pages_per_s")
+        result["side_by_side"] = {
+            **side,
+            "ours_pages_per_s": result["end_to_end_pages_per_s"],
+            "ours_over_theirs": round(e2e / theirs, 2) if theirs else None,
+        }
+    return result
+
+
+def _table(result: dict[str, Any]) -> str:
+    lines = [f"{key:<30} {value}" for key, value in result.items() if not isinstance(value, dict)]
+    for name in ("stage_ms_per_page", "side_by_side"):
+        for key, value in (result.get(name) or {}).items():
+            lines.append(f"{name + '.' + key:<30} {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    """Run the benchmark; print a table, or one JSON object with --json."""
+    parser = argparse.ArgumentParser(prog="python -m bench crawl", description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=1000, help="articles on the generated site")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--workers", type=int, default=None, help="SAHEL_EXTRACT_WORKERS (default: one per CPU)")
+    parser.add_argument(
+        "--extract-pages", type=int, default=2000, help="pages (evenly sampled) for the extraction-only bound"
+    )
+    parser.add_argument("--newsplease-pages", type=int, default=300, help="pages for news-please; 0 skips it")
+    args = parser.parse_args(argv)
+    result = measure(args)
+    print(json.dumps(result) if args.json else _table(result))
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,69 @@
+"""The crawl benchmark runs end to end on a tiny generated site and reports every key (no speed asserted)."""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from bench.sites import HOSTS, GeneratedSiteBuilder, article_pages
+from sahel_crawler.replay import ReplayServer
+from tests.conftest import REPO
+
+KEYS = {
+    "articles",
+    "first_run_s",
+    "end_to_end_pages_per_s",
+    "extraction_only_pages_per_s",
+    "ratio",
+    "stage_ms_per_page",
+    "peak_rss_mb",
+    "cpu_utilisation",
+    "overhead",
+    "incremental_run_s",
+    "side_by_side",
+}
+STAGES = {"fetch", "extract", "language", "canonical", "dedup", "keywords", "store"}
+
+
+def test_generated_site_serves_distinct_articles_with_their_discovery_files() -> None:
+    with ReplayServer(hosts=HOSTS, site_builder=GeneratedSiteBuilder(30), now=datetime(2026, 1, 5, tzinfo=UTC)) as r:
+        expected = r.expected_articles()
+        pages = list(article_pages(r.built))
+        outlets = r.built.outlets
+    assert len(expected) == len(pages) == 30
+    assert len({a.url for a in expected}) == 30
+    assert {a.language for a in expected} == {"ar", "fr"}
+    # The last paragraph of every article is on its page and the pages differ.
+    assert all(a.body_phrases[0] in html.unescape(page) for a, (_, _, page) in zip(expected, pages, strict=True))
+    assert len({page for _, _, page in pages}) == 30
+    assert all(entry["sitemaps"] and entry["feeds"] for entry in outlets.values())
+
+
+@pytest.mark.timeout(180)
+def test_crawl_benchmark_emits_every_key_on_a_tiny_site() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.crawl", "--articles", "20", "--json", "--newsplease-pages", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(result) >= KEYS
+    assert result["articles"] == 20
+    assert result["stored"] == 20, "every generated article is stored"
+    assert result["errors"] == 0
+    assert set(result["stage_ms_per_page"]) == STAGES
+    assert all(value is not None and value >= 0 for value in result["stage_ms_per_page"].values())
+    assert result["end_to_end_pages_per_s"] > 0 and result["extraction_only_pages_per_s"] > 0
+    assert result["ratio"] == pytest.approx(
+        result["end_to_end_pages_per_s"] / result["extraction_only_pages_per_s"], rel=0.02
+    )
+    assert result["peak_rss_mb"] > 0 and result["peak_processes"] >= 2, "the crawler and its workers"
+    assert result["incremental_requests"] < 20, "the second run fetches no stored article again"
