@@ -9,18 +9,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
-from sahel_crawler.middlewares import PrivateAddressError
-from sahel_crawler.signals import page_failed
+from sahel_crawler.middlewares import PrivateAddressError, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
 
@@ -49,6 +59,8 @@ class NewsSpider(scrapy.Spider):
         spider.outlets = {o.id: o for o in registry.select(wanted)}
         # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
+        # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
+        crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
         return spider
 
     # -- start ------------------------------------------------------------------------------
@@ -129,7 +141,7 @@ class NewsSpider(scrapy.Spider):
         yield ArticleItem(
             url=response.url,
             outlet=response.meta["outlet"],
-            html=response.text,
+            html=decoded_html(response),
             fetched_at=datetime.now(UTC),
             http_status=response.status,
             requested_url=discovered_as,
@@ -141,24 +153,93 @@ class NewsSpider(scrapy.Spider):
     # -- failures ---------------------------------------------------------------------------
 
     def on_error(self, failure: Failure) -> None:
-        """Log, count and report a request that failed; the crawl goes on.
+        """Log, count and report a request that failed, with a reason a reader understands;
+        the crawl goes on.
 
-        A request a middleware chose not to send (robots.txt, already stored) is no failure:
-        those middlewares count their own skips. Refused internal addresses are failures.
+        A request a middleware chose not to send (robots.txt, already stored, not modified) is no
+        failure: those middlewares count their own skips. Every other refusal (internal address,
+        off-site or looping redirect, oversize body) is one.
         """
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest) and not failure.check(PrivateAddressError):
+        classified = classify_failure(failure)
+        if classified is None:
             self.logger.debug("skipped %s: %s", request.url, failure.getErrorMessage())
             return
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            kind, reason = "http", f"HTTP {response.status}"
-        else:
-            kind, reason = "download", f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self._report(request.url, kind, reason, request.meta.get("outlet"))
+        kind, reason = classified
+        # Report the URL the crawler was sent to; a redirect's target is part of the reason.
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        if first != request.url and request.url not in reason:
+            reason = f"{reason} (redirected to {request.url})"
+        self._report(first, kind, reason, request.meta.get("outlet"))
+
+    def on_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
+        """Report a redirect that leaves every outlet's hosts (Scrapy's offsite filter then drops it
+        silently, so the page would be lost without a word)."""
+        redirects = request.meta.get("redirect_urls")
+        if not redirects or request.dont_filter or self._on_allowed_host(request.url):
+            return
+        reason = f"redirected off the outlet's hosts to {request.url}: not followed"
+        self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
+
+    def _on_allowed_host(self, url: str) -> bool:
+        # Scrapy's offsite rule: an allowed domain or a subdomain of one.
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
     def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
-        self.logger.warning("%s failed (%s): %s", url, kind, reason)
-        self.crawler.stats.inc_value("sahel/errors")
-        self.crawler.stats.inc_value(f"sahel/errors/{kind}")
-        self.crawler.signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, outlet=outlet)
+        report_failure(self.crawler, self.logger, url, kind, reason, outlet)
+
+
+def decoded_html(response: TextResponse) -> str:
+    """The page as text; when the charset of the HTTP header garbles it (replacement characters)
+    and the page's own <meta> charset, or UTF-8, decodes it cleanly, that one is used instead."""
+    text = response.text
+    if "\ufffd" not in text:
+        return text
+    for encoding in (html_body_declared_encoding(response.body), "utf-8"):
+        if not encoding:
+            continue
+        try:
+            return response.body.decode(resolve_encoding(encoding) or encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return text
+
+
+# Scrapy's own refusals that are plain IgnoreRequest: told apart by their documented messages.
+_ROBOTS_MESSAGE = "Forbidden by robots.txt"
+_IGNORED_KINDS = (
+    ("Filtered offsite request", "offsite", "redirected off the outlet's hosts"),
+    ("max redirections reached", "redirect", "too many redirects (a redirect loop?)"),
+    ("DOWNLOAD_MAXSIZE", "too_large", "body larger than DOWNLOAD_MAXSIZE once decompressed"),
+)
+_DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
+    (DownloadTimeoutError, "timeout", "no complete answer within DOWNLOAD_TIMEOUT"),
+    (DownloadCancelledError, "too_large", "body larger than DOWNLOAD_MAXSIZE, download cancelled"),
+    (ResponseDataLossError, "truncated", "the connection ended before the whole body arrived"),
+    (CannotResolveHostError, "dns", "the host name does not resolve"),
+    (DownloadConnectionRefusedError, "refused", "the server refused the connection"),
+)
+
+
+def classify_failure(failure: Failure) -> tuple[str, str] | None:
+    """(kind, reason) of a failed request for the crawl's error record, or None for an expected skip."""
+    message = failure.getErrorMessage()
+    response = getattr(failure.value, "response", None)
+    if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
+        return "http", f"HTTP {response.status}"
+    if failure.check(PrivateAddressError):
+        return "internal", message
+    if failure.check(SkippedRequest):
+        return None
+    if failure.check(IgnoreRequest):
+        if message == _ROBOTS_MESSAGE:
+            return None
+        for marker, kind, reason in _IGNORED_KINDS:
+            if marker in message:
+                return kind, f"{reason}: {message}"
+        return "ignored", message
+    for error_type, kind, meaning in _DOWNLOAD_KINDS:
+        if failure.check(error_type):
+            return kind, f"{meaning} ({failure.type.__name__}{': ' + message if message else ''})"
+    return "download", f"{failure.type.__name__}: {message or 'the download failed'}"

@@ -1,0 +1,227 @@
+"""The fault site: good article pages beside every fault, on three loopback servers, with what a
+correct crawl does with each (stored, reported with a kind, counted as no text, never requested).
+
+- `main` (127.0.0.1) is outlet "faulty": a section page, feeds and sitemaps linking good pages
+  and faults. Its `hosts` also name aliases of this machine ("vm"-style host name, "localhost.",
+  "2130706433") so that only the internal-address middleware stands between them and a request.
+- `robots_down` (127.0.0.2) is outlet "robotsdown", whose robots.txt answers 503.
+- `elsewhere` (127.0.0.3) belongs to no outlet: the target of an off-site redirect.
+"""
+
+from __future__ import annotations
+
+import codecs
+import socket
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urlsplit
+
+from tests.faults import resources as r
+from tests.faults.server import Exchange, FaultServer
+from tests.faults.texts import arabic_paragraphs, french_paragraphs
+
+DAY = "/2026/11/19/"
+BOMB_SIZE = 64 * 1024 * 1024  # decoded; DOWNLOAD_MAXSIZE is 10 MB
+OVERSIZE = 40 * 1024 * 1024
+BIG_SITEMAP_URLS = 50_001
+REFUSALS = frozenset({"internal", "offsite"})  # refused before any connection is made
+
+
+@dataclass
+class FaultSite:
+    """What the servers serve and what a correct crawl makes of it."""
+
+    sources: dict[str, object]
+    good: dict[str, str] = field(default_factory=dict)  # url -> a phrase its stored text holds
+    failures: dict[str, frozenset[str]] = field(default_factory=dict)  # url -> acceptable kinds
+    no_text: list[str] = field(default_factory=list)  # fetched, counted as no text, not stored
+    never_requested: list[str] = field(default_factory=list)  # paths on `main` nothing may reach
+    robots_failure: str = ""  # robots.txt URL of `robots_down`, recorded with kind "robots"
+
+
+def article_html(title: str, paragraphs: list[str], lang: str, meta_charset: str | None = "utf-8") -> str:
+    """An article page in the shape of a news site: navigation, headline, dated body, footer."""
+    meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
+    direction = ' dir="rtl"' if lang == "ar" else ""
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"{direction}><head>{meta}<title>{escape(title)}</title></head><body>'
+        '<header><nav><a href="/">Accueil</a> <a href="/section/">Afrique</a></nav></header>'
+        f'<main><article><h1>{escape(title)}</h1><time datetime="2026-11-19T08:00:00Z">19/11/2026</time>'
+        f"{body}</article></main><footer>Tous droits réservés</footer></body></html>"
+    )
+
+
+def rss(items: list[tuple[str, str]], encoding: str = "utf-8", prolog: str = "") -> str:
+    """An RSS 2.0 feed of (title, link) items; titles are XML as written (entities stay entities)."""
+    entries = "".join(
+        f"<item><title>{t}</title><link>{escape(u)}</link><pubDate>Thu, 19 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for t, u in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>{prolog}<rss version="2.0"><channel><title>Faulty</title>'
+        f"<link>http://faulty.invalid/</link><description>feed</description>{entries}</channel></rss>"
+    )
+
+
+def urlset(urls: list[str]) -> str:
+    """A sitemap urlset of `urls`."""
+    locs = "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls)
+    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{locs}</urlset>'
+
+
+def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: FaultServer) -> FaultSite:
+    """Add every route to the three servers; return the registry and the expectations."""
+    port = urlsplit(main.base_url).port
+    aliases = {"hostname": socket.gethostname(), "localhost-dot": "localhost.", "decimal": "2130706433"}
+    site = FaultSite(sources={})
+    main.add("/robots.txt", r.static(b"User-agent: *\nDisallow: /private/\n", "text/plain"))
+    section_links: list[str] = []
+    seed = iter(range(1, 10_000))
+
+    def good(slug: str, *, lang: str = "fr", link: bool = True, route=None, encode=None) -> str:
+        """A good French or Arabic article; `encode(html) -> route` serves it in an unusual way."""
+        paragraphs = (arabic_paragraphs if lang == "ar" else french_paragraphs)(next(seed))
+        title = f"{slug.replace('-', ' ')} {paragraphs[0][:40]}"
+        html = article_html(title, paragraphs, lang)
+        url = main.add(DAY + slug, route or (encode(html) if encode else r.static(html.encode())))
+        site.good[url] = paragraphs[2]
+        if link:
+            section_links.append(url)
+        return url
+
+    def fault(slug: str, route, kinds: frozenset[str] | str) -> str:
+        url = main.add(DAY + slug, route)
+        site.failures[url] = frozenset([kinds]) if isinstance(kinds, str) else kinds
+        section_links.append(url)
+        return url
+
+    # -- good pages, some served awkwardly --------------------------------------------------
+    cookie = (("Set-Cookie", "session=s3cr3t; Path=/"),)
+    first = good("plain-article-that-sets-a-cookie", encode=lambda h: r.static(h.encode(), headers=cookie))
+    for n in range(2, 6):
+        good(f"plain-article-number-{n}-from-the-wire")
+    good("served-after-one-429-with-retry-after",
+         encode=lambda h: r.flaky([(429, (("Retry-After", "1"),))], r.static(h.encode())))  # fmt: skip
+    good("served-after-one-503-server-error", encode=lambda h: r.flaky([(503, ())], r.static(h.encode())))
+    good("arabic-bom-disagrees-with-the-header", lang="ar",
+         encode=lambda h: r.static(codecs.BOM_UTF8 + h.replace('<meta charset="utf-8">', "").encode(),
+                                   "text/html; charset=windows-1256"))  # fmt: skip
+    good("arabic-windows-1256-declared-in-meta-only", lang="ar",
+         encode=lambda h: r.static(h.replace('charset="utf-8"', 'charset="windows-1256"').encode("cp1256"),
+                                   "text/html"))  # fmt: skip
+    good("arabic-windows-1256-under-a-wrong-utf8-header", lang="ar",
+         encode=lambda h: r.static(h.replace('charset="utf-8"', 'charset="windows-1256"').encode("cp1256"),
+                                   "text/html; charset=utf-8"))  # fmt: skip
+    good("french-utf8-with-no-charset-anywhere",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"))
+    good("french-utf8-under-an-unknown-charset-name",
+         encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))
+
+    # -- faults on article pages ------------------------------------------------------------
+    filler = article_html("Lent", french_paragraphs(9_001), "fr").encode()
+    fault("slow-first-byte-never-answers", r.slow_first_byte(), "timeout")
+    fault("drip-one-byte-per-second", r.drip(filler[:200]), "timeout")
+    fault("connection-reset-mid-body", r.reset_mid_body(filler * 20), frozenset({"download", "truncated"}))
+    fault("broken-chunked-encoding", r.broken_chunked(filler), frozenset({"download", "truncated"}))
+    for encoding, name in (("gzip", "gzip"), ("deflate", "deflate"), ("br", "brotli")):
+        fault(f"{name}-bomb-expanding-to-64-mb", r.compressed_bomb(encoding, BOMB_SIZE), "too_large")
+    fault("oversize-page-announced-by-content-length", r.oversize_declared(OVERSIZE), "too_large")
+    fault("oversize-page-streamed-without-length", r.oversize_streamed(OVERSIZE), "too_large")
+
+    def hop(ex: Exchange) -> None:
+        n = int(urlsplit(ex.path).query.partition("=")[2] or 0)
+        r.redirect(f"{DAY}redirect-loop-without-end?hop={n + 1}")(ex)
+
+    fault("redirect-loop-without-end", hop, "redirect")
+    fault("redirect-to-a-host-of-no-outlet", r.redirect(elsewhere.url("/stolen")), REFUSALS)
+    fault("redirect-to-cloud-metadata-address", r.redirect("http://169.254.169.254/latest/meta-data/"), REFUSALS)
+    fault("redirect-to-private-network-address", r.redirect("http://10.0.0.1/admin"), REFUSALS)
+    for name, host in aliases.items():
+        probe = f"/probe/{name}"
+        main.add(probe, r.static(b"reached"))
+        site.never_requested.append(probe)
+        fault(f"redirect-to-this-machine-as-{name}", r.redirect(f"http://{host}:{port}{probe}"), "internal")
+    fault("always-429-too-many-requests", r.static(b"slow down", status=429, headers=(("Retry-After", "1"),)), "http")
+    fault("always-500-server-error", r.static(b"oops", status=500), "http")
+    fault("gone-missing-404-not-found", r.static(b"nope", status=404), "http")
+    fault("report-served-as-a-pdf-document", r.static(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf"),
+          "not_html")  # fmt: skip
+    fault("photo-served-as-a-png-image", r.static(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png"), "not_html")
+    chrome = b"<html><body><nav><a href='/'>Accueil</a></nav><footer>Contact</footer></body></html>"
+    for slug, body in (("empty-200-response-with-no-body", b""), ("page-with-navigation-and-no-article-text", chrome)):
+        url = main.add(DAY + slug, r.static(body))
+        site.no_text.append(url)
+        section_links.append(url)
+
+    # -- feeds ------------------------------------------------------------------------------
+    def feed(path: str, body: bytes, content_type: str = "application/rss+xml", kinds: str | None = None) -> str:
+        url = main.add(path, r.static(body, content_type))
+        if kinds:
+            site.failures[url] = frozenset([kinds])
+        return url
+
+    feeds = []
+    only = good("linked-only-from-the-plain-feed", link=False)
+    feeds.append(feed("/feed.xml", rss([("plain", only), ("first", first)]).encode()))
+    only = good("linked-only-from-the-utf16-feed", lang="ar", link=False)
+    feeds.append(feed("/feed-utf16.xml", codecs.BOM_UTF16_LE + rss([("عنوان", only)], "utf-16").encode("utf-16-le"),
+                      "application/rss+xml; charset=utf-16"))  # fmt: skip
+    only = good("linked-only-from-the-malformed-feed", link=False)
+    malformed = rss([("kept", only)]).replace("</channel></rss>", "<item><title>a < b & c</title><lnk>x</item>")
+    feeds.append(feed("/feed-malformed.xml", malformed.encode(), kinds="feed"))
+    only = good("linked-only-from-the-truncated-feed", link=False)
+    body = rss([("kept", only), ("cut", main.url(DAY + "never-finished"))])
+    feeds.append(feed("/feed-truncated.xml", body[: body.index("never-finished") - 20].encode(), kinds="feed"))
+    only = good("linked-only-from-the-xxe-feed", link=False)
+    main.add("/probe/xxe", r.static(b"reached"))
+    site.never_requested.append("/probe/xxe")
+    entities = f'<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY remote SYSTEM "{main.url("/probe/xxe")}">'
+    xxe = rss([("&xxe;&remote;", only)], prolog=f"<!DOCTYPE rss [{entities}]>")
+    feeds.append(feed("/feed-xxe.xml", xxe.encode(), kinds="feed"))  # "DTD with entity declarations ignored"
+    only = good("linked-only-from-the-billion-laughs-feed", link=False)
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    laughs = rss([("&lol9;", only)], prolog=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>')
+    feeds.append(feed("/feed-billion-laughs.xml", laughs.encode(), kinds="feed"))
+
+    # -- sitemaps ---------------------------------------------------------------------------
+    only = good("linked-only-from-the-big-sitemap", link=False)
+    # 50,001 entries: one new article, tracking-parameter variants of a page already linked, and
+    # archive pages the outlet's deny rule excludes (so the test crawl stays short).
+    variants = [f"{first}?utm_source=sitemap&utm_content={i}" for i in range(100)]
+    archive = [main.url(f"/archive/2019/page-{i}") for i in range(BIG_SITEMAP_URLS - 1 - len(variants))]
+    big_urls = [only, *variants, *archive]
+    big = main.add("/sitemap-big.xml", r.static(urlset(big_urls).encode(), "application/xml"))
+    site.failures[big] = frozenset({"sitemap"})  # truncated at the protocol's 50,000 URLs: noted
+    only = good("linked-only-from-the-truncated-sitemap", link=False)
+    cut = urlset([only, main.url(DAY + "never-finished-either")])
+    cut = cut[: cut.index("never-finished") - 10]
+    truncated = main.add("/sitemap-truncated.xml", r.static(cut.encode(), "application/xml"))
+    site.failures[truncated] = frozenset({"sitemap"})
+    garbage = main.add("/sitemap-garbage.xml", r.static(b"\x00\x01<<<not xml at all>>>\xff", "application/xml"))
+    site.failures[garbage] = frozenset({"sitemap"})
+    index = [big, truncated, garbage]
+    locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in index)
+    sitemap_index = main.add("/sitemap.xml", r.static(
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'.encode(),
+        "application/xml"))  # fmt: skip
+
+    links = "".join(f'<li><a href="{u}">{u.rsplit("/", 1)[1]}</a></li>' for u in section_links)
+    section = main.add("/section/", r.static(f"<html><body><ul>{links}</ul></body></html>".encode()))
+
+    # -- an outlet whose robots.txt answers 503 --------------------------------------------
+    robots_down.add("/robots.txt", r.static(b"<html>Service Unavailable</html>", status=503))
+    hidden = [robots_down.add(f"{DAY}behind-a-failing-robots-txt-{n}", r.static(
+        article_html("Caché", french_paragraphs(8_000 + n), "fr").encode())) for n in (1, 2)]  # fmt: skip
+    links = "".join(f'<a href="{u}">x</a>' for u in hidden)
+    robots_section = robots_down.add("/section/", r.static(f"<html><body>{links}</body></html>".encode()))
+    site.robots_failure = robots_down.url("/robots.txt")
+
+    site.sources = {
+        "outlets": {
+            "faulty": {"name": "Faulty", "sections": [section], "feeds": feeds, "sitemaps": [sitemap_index],
+                       "hosts": list(aliases.values()), "deny": ["/archive/"]},
+            "robotsdown": {"name": "Robots down", "sections": [robots_section]},
+        }
+    }  # fmt: skip
+    return site
