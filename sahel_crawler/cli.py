@@ -154,7 +154,13 @@ def export(
 
     if fmt == "parquet" and out == "-":
         raise click.UsageError("--format parquet writes a file: give --out FILE")
-    flt = ArticleFilter(parse_when(since), parse_when(until, end=True), outlets, languages, concepts)
+    flt = ArticleFilter(
+        parse_when(since, option="--since"),
+        parse_when(until, end=True, option="--until"),
+        outlets,
+        languages,
+        concepts,
+    )
     with user_errors():
         engine = open_database(db_url)
     with session_factory(engine)() as session:

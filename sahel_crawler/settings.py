@@ -92,6 +92,8 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.middlewares.PrivateAddressMiddleware": 50,
     # drops stored articles when scheduled; conditional GET for feeds and sitemaps
     "sahel_crawler.incremental.IncrementalMiddleware": 60,
+    # a robots.txt answering 5xx means "disallow all" for that host, not "no rules"
+    "sahel_crawler.middlewares.RobotsServerErrorMiddleware": 70,
 }
 METAREFRESH_ENABLED = False
 

@@ -56,9 +56,9 @@ def db_option(func: F) -> F:
     )(func)
 
 
-def parse_when(value: str | None, *, end: bool = False) -> datetime | None:
+def parse_when(value: str | None, *, end: bool = False, option: str = "--since") -> datetime | None:
     """A date (YYYY-MM-DD) or ISO 8601 time as aware UTC; a bare date as an `end` bound means
-    the end of that day. Raises click.BadParameter on impossible values."""
+    the end of that day. Raises ConfigError naming `option` on impossible values."""
     if value is None:
         return None
     try:
@@ -68,7 +68,7 @@ def parse_when(value: str | None, *, end: bool = False) -> datetime | None:
             return start + timedelta(days=1) if end else start
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+        raise ConfigError(f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

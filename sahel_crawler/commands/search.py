@@ -64,7 +64,9 @@ def search_command(
 
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
     """
-    flt = SearchFilter(concepts, outlets, languages, parse_when(since), parse_when(until, end=True))
+    flt = SearchFilter(
+        concepts, outlets, languages, parse_when(since, option="--since"), parse_when(until, end=True, option="--until")
+    )
     with user_errors():
         engine = open_database(db_url)
     factory = session_factory(engine)

@@ -70,7 +70,11 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
         recipients = parse_addresses(list(request.recipients), "recipient")
         if not recipients:
             raise ValueError("no recipient address given (--email or SAHEL_DIGEST_TO)")
-    labels = concept_labels(_load_lexicon(request.lexicon_path))
+    lexicon = _load_lexicon(request.lexicon_path)
+    unknown = sorted(set(request.concepts) - set(lexicon.concepts))
+    if unknown:
+        raise ValueError(f"--concept {unknown[0]}: unknown concept (not in lexicon {lexicon.source})")
+    labels = concept_labels(lexicon)
     sessions = session_factory(engine)
     with sessions() as session:
         digest = build_digest(
