@@ -19,7 +19,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
-from sahel_crawler.dedup import NearDuplicateIndex, Signature, text_fingerprint
+from sahel_crawler.dedup import NearDuplicateIndex, Signature, normalized_words, text_fingerprint, words_fingerprint
 from sahel_crawler.items import ArticleItem
 from storage import dedup_queries as q
 from storage import repository as repo
@@ -68,7 +68,8 @@ class DedupPipeline:
         self.stats = stats
         self.window = timedelta(days=window_days)
         self.index = NearDuplicateIndex(threshold=threshold, max_items=max_items)
-        self.Session: Any = None
+        self.Session: Any = None  # transactions that write
+        self.Readers: Any = None  # lookups only: they never wait for the storage stage's writes
         self._engine: Any = None
         self._published: dict[str, datetime | None] = {}  # indexed key -> publication time
         self._original_of: dict[str, str] = {}  # duplicate's key -> its original's key (never a chain)
@@ -100,6 +101,7 @@ class DedupPipeline:
         """Connect to the database and load the recent window of signatures, oldest first."""
         self._engine = open_database(self.db_url)
         self.Session = session_factory(self._engine)
+        self.Readers = q.reader_sessions(self._engine)
         since = datetime.now(UTC) - self.window
         with self.Session.begin() as session:
             stored = q.load_recent_signatures(session, since, self.index.max_items)
@@ -130,21 +132,23 @@ class DedupPipeline:
         if not isinstance(item, ArticleItem):
             return item
         key = item.canonical_url or item.url
-        fingerprint = text_fingerprint(item.text)
+        words = normalized_words(item.text)  # normalised once for the fingerprint and the shingles
+        fingerprint = words_fingerprint(words)
         item.text_hash = fingerprint if fingerprint != _NO_WORDS else None
-        signature = self.index.signature(item.text)
+        signature = self.index.signature(item.text, words=words)
         item.minhash = self.index.dump_signature(signature)
 
-        kept = None
-        with self.Session.begin() as session:
+        # Lookups read without taking SQLite's write lock (the storage stage may be writing a
+        # batch meanwhile); the rare writes below take it only when there is something to write.
+        with self.Readers.begin() as session:
             stored = q.stored_version(session, key)
-            if stored is not None:
-                self._note_update(session, item, stored)
-            else:
-                kept = self._record_exact_duplicate(session, item, key)
-        if kept is not None:  # raised after the commit, which keeps the aliases
+            kept = None if stored is not None else self._find_kept(session, item, key)
+        if stored is not None:
+            self._note_update(item, stored)
+        elif kept is not None:
+            self._record_exact_duplicate(item, key, *kept)
             self.stats.inc_value("sahel/exact_duplicates")
-            raise ExactDuplicate(f"exact duplicate of {kept}")
+            raise ExactDuplicate(f"exact duplicate of {kept[0]}")
 
         flight = _InFlight(key, item.text_hash, indexed=key not in self.index)
         if stored is None:
@@ -155,13 +159,14 @@ class DedupPipeline:
         self._in_flight[id(item)] = flight
         return item
 
-    def _note_update(self, session: Any, item: ArticleItem, stored: q.StoredVersion) -> None:
+    def _note_update(self, item: ArticleItem, stored: q.StoredVersion) -> None:
         # Refetched (--refresh, or a concurrent crawl stored it first): an update, not a duplicate.
         if stored.text != item.text or stored.title != item.title:
-            q.record_revision(session, stored, self.stats.get_value("sahel/run_id"))
+            with self.Session.begin() as session:
+                q.record_revision(session, stored, self.stats.get_value("sahel/run_id"))
 
-    def _record_exact_duplicate(self, session: Any, item: ArticleItem, key: str) -> str | None:
-        """The key of the article kept with the same body, with this item's URLs as its aliases."""
+    def _find_kept(self, session: Any, item: ArticleItem, key: str) -> tuple[str, int | None] | None:
+        """(key, id or None while not committed) of the article kept with the same body."""
         if item.text_hash is None:
             return None
         kept_key = self._run_hashes.get(item.text_hash)
@@ -173,15 +178,19 @@ class DedupPipeline:
             kept_id, kept_key = found
         if kept_key == key:
             return None
+        return kept_key, kept_id
+
+    def _record_exact_duplicate(self, item: ArticleItem, key: str, kept_key: str, kept_id: int | None) -> None:
+        """Record this item's URLs as aliases of the kept article (once it is stored)."""
         urls = [key, *(u for u in item.aliases if u != kept_key)]
         if kept_id is None:  # kept earlier in this crawl but not committed yet
             waiting = next((f for f in self._in_flight.values() if f.key == kept_key), None)
             if waiting is not None:
                 waiting.aliases_waiting.extend(urls)
         else:
-            for url in urls:
-                repo.add_alias(session, kept_id, url, reason="exact_duplicate")
-        return kept_key
+            with self.Session.begin() as session:
+                for url in urls:
+                    repo.add_alias(session, kept_id, url, reason="exact_duplicate")
 
     def _mark_near_duplicate(self, item: ArticleItem, key: str, signature: Signature, flight: _InFlight) -> None:
         matches = [k for k, _ in self.index.matches(signature) if k != key]

@@ -47,7 +47,8 @@ class IncrementalMiddleware:
     scheduled (Scrapy's `request_scheduled` signal: no download, no errback), counted once per
     URL in `sahel/skipped_seen`. The check is one indexed query against the database at the
     moment the request is scheduled, so it sees what any other crawl process has committed;
-    nothing is preloaded, so memory and start-up time do not grow with the archive.
+    nothing is preloaded, so memory and start-up time do not grow with the archive. The query
+    reads without taking SQLite's write lock, so it never waits for the storage stage's batches.
 
     Feed and sitemap requests (meta["kind"] in feed, sitemap) carry If-None-Match /
     If-Modified-Since from `http_validators`; a 304 is counted in `sahel/not_modified` and ends
@@ -69,6 +70,7 @@ class IncrementalMiddleware:
         self.refresh = refresh
         self.rules = rules
         self.Session: Any = None
+        self.Readers: Any = None
         self._engine: Any = None
         self._passed: set[str] = set()  # not stored when first scheduled: repeats go to the dupefilter
         self._skipped: set[str] = set()
@@ -94,6 +96,8 @@ class IncrementalMiddleware:
         """Connect to the database."""
         self._engine = open_database(self.db_url)
         self.Session = session_factory(self._engine)
+        # Lookups never take SQLite's write lock, so they do not wait for the storage stage's batches.
+        self.Readers = q.reader_sessions(self._engine)
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
@@ -104,7 +108,7 @@ class IncrementalMiddleware:
                 for url, (etag, last_modified) in self._validators.items():
                     q.put_validators(session, url, etag, last_modified)
         self._engine.dispose()
-        self.Session = None
+        self.Session = self.Readers = None
 
     # -- stored articles ------------------------------------------------------------------------
 
@@ -118,7 +122,7 @@ class IncrementalMiddleware:
         if url in self._passed:
             return
         try:
-            with self.Session.begin() as session:
+            with self.Readers.begin() as session:
                 stored = q.is_stored_url(session, url)
         except SQLAlchemyError as exc:  # fail open: fetching again is harmless, storage upserts
             logger.warning("cannot check %s against the database: %s", url, exc)
@@ -149,7 +153,7 @@ class IncrementalMiddleware:
         if self.refresh:
             return None
         try:
-            with self.Session.begin() as session:
+            with self.Readers.begin() as session:
                 validators = q.get_validators(session, request.url)
         except SQLAlchemyError as exc:
             logger.warning("cannot read validators of %s: %s", request.url, exc)

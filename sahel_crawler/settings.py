@@ -51,6 +51,11 @@ SAHEL_DEDUP_MAX_ITEMS = 20_000
 # Estimated Jaccard similarity of word 3-shingles from which two bodies are near-duplicates.
 SAHEL_DEDUP_THRESHOLD = 0.4
 
+# The store stage writes finished articles in one transaction per batch of this many items, or
+# at least this often (seconds), from its own database thread.
+SAHEL_STORE_BATCH_SIZE = 100
+SAHEL_STORE_BATCH_SECONDS = 1.0
+
 # -- The daily digest (docs/digest.md) --
 # SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...
 SAHEL_SMTP_URL = os.environ.get("SAHEL_SMTP_URL") or None
@@ -74,6 +79,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
+# Scrapy runs this many items of one response in parallel; an article page yields one item, and
+# the default (100) only adds scheduling overhead on the reactor thread.
+CONCURRENT_ITEMS = 4
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 RETRY_TIMES = 2

@@ -97,9 +97,7 @@ def start_run(session: Session, outlet_ids: Iterable[str]) -> int:
     return run.id
 
 
-def finish_run(
-    session: Session, run_id: int, *, status: str, reason: str | None, counts: Mapping[str, int]
-) -> None:
+def finish_run(session: Session, run_id: int, *, status: str, reason: str | None, counts: Mapping[str, int]) -> None:
     """Close a crawl run with its status and counters (unknown counter names are ignored)."""
     run = session.get(CrawlRun, run_id)
     if run is None:
@@ -145,10 +143,17 @@ def find_by_text_hash(session: Session, text_hash: str) -> tuple[int, str] | Non
     return (row[0], row[1]) if row else None
 
 
-def add_alias(session: Session, article_id: int, url: str, reason: str = "variant") -> bool:
-    """Record another URL of an article; False when the URL was already known."""
+def add_alias(session: Session, article_id: int, url: str, reason: str = "variant", *, guarded: bool = True) -> bool:
+    """Record another URL of an article; False when the URL was already known.
+
+    `guarded=False` skips the savepoint that absorbs a concurrent crawl's insert of the same URL:
+    the IntegrityError then fails the caller's whole transaction (see `save_article`).
+    """
     if article_id_for_url(session, url) is not None:
         return False
+    if not guarded:
+        session.add(ArticleAlias(article_id=article_id, url=url, reason=reason))
+        return True
     try:
         with session.begin_nested():
             session.add(ArticleAlias(article_id=article_id, url=url, reason=reason))
@@ -170,11 +175,19 @@ _UPDATABLE = (
 )
 
 
-def save_article(session: Session, record: ArticleRecord, run_id: int | None = None) -> SaveResult:
-    """Insert the article or update it in place; idempotent for an unchanged article."""
+def save_article(
+    session: Session, record: ArticleRecord, run_id: int | None = None, *, guarded: bool = True
+) -> SaveResult:
+    """Insert the article or update it in place; idempotent for an unchanged article.
+
+    Guarded (the default), each insert runs in a savepoint, so a row a concurrent crawl inserted
+    first is absorbed. `guarded=False` saves the savepoints for a batch of articles in one
+    transaction: such a conflict then raises IntegrityError and the caller rolls the batch back
+    and writes its articles again, guarded, one by one.
+    """
     article = session.scalar(select(Article).where(Article.url == record.url))
     if article is None:
-        article = _insert_article(session, record, run_id)
+        article = _insert_article(session, record, run_id, guarded=guarded)
         if article is None:  # lost a race with a concurrent crawl: the row exists now
             return save_article(session, record, run_id)
         outcome = "new"
@@ -187,20 +200,26 @@ def save_article(session: Session, record: ArticleRecord, run_id: int | None = N
         outcome = "unchanged"
     for alias in record.aliases:
         if alias != record.url:
-            add_alias(session, article.id, alias)
-    if record.keyword_hits or record.lexicon_version:
-        replace_keyword_hits(session, article.id, record.keyword_hits, record.lexicon_version)
-    if record.signature is not None:
-        stored_signature = session.get(ArticleSignature, article.id)
-        if stored_signature is None:
+            add_alias(session, article.id, alias, guarded=guarded)
+    if outcome == "new":
+        # A row just inserted has no keyword hits nor signature yet: add them without looking.
+        _add_keyword_hits(session, article.id, record.keyword_hits)
+        if record.signature is not None:
             session.add(ArticleSignature(article_id=article.id, signature=record.signature))
-        elif outcome == "updated":  # the text changed: later crawls must compare against the new one
-            stored_signature.signature = record.signature
+    else:
+        if record.keyword_hits or record.lexicon_version:
+            replace_keyword_hits(session, article.id, record.keyword_hits, record.lexicon_version)
+        if record.signature is not None:
+            stored_signature = session.get(ArticleSignature, article.id)
+            if stored_signature is None:
+                session.add(ArticleSignature(article_id=article.id, signature=record.signature))
+            elif outcome == "updated":  # the text changed: later crawls must compare against the new one
+                stored_signature.signature = record.signature
     session.flush()
     return SaveResult(article.id, outcome)
 
 
-def _insert_article(session: Session, record: ArticleRecord, run_id: int | None) -> Article | None:
+def _insert_article(session: Session, record: ArticleRecord, run_id: int | None, *, guarded: bool) -> Article | None:
     duplicate_of_id = article_id_for_url(session, record.duplicate_of_url) if record.duplicate_of_url else None
     article = Article(
         url=record.url,
@@ -209,12 +228,19 @@ def _insert_article(session: Session, record: ArticleRecord, run_id: int | None)
         discovered_via=record.discovered_via,
         duplicate_of_id=duplicate_of_id,
         first_run_id=run_id,
+        lexicon_version=record.lexicon_version,
         **{name: getattr(record, name) for name in _UPDATABLE},
     )
+    if not guarded:
+        session.add(article)
+        session.flush()  # the id is needed for the rows that point at the article
+        return article
     try:
         with session.begin_nested():
             session.add(article)
     except IntegrityError:
+        if session.scalar(select(Article.id).where(Article.url == record.url)) is None:
+            raise  # not a concurrent insert of this URL (e.g. an unknown outlet): retrying cannot help
         return None
     return article
 
@@ -224,20 +250,24 @@ def replace_keyword_hits(
 ) -> None:
     """Replace an article's keyword hits with `hits` and record the lexicon version used."""
     session.execute(delete(KeywordHit).where(KeywordHit.article_id == article_id))
-    for hit in hits:
-        session.add(
-            KeywordHit(
-                article_id=article_id,
-                concept_id=hit["concept"],
-                form=hit["form"],
-                count=int(hit["count"]),
-                first_offset=int(hit["first_offset"]),
-                snippet=hit["snippet"],
-            )
-        )
+    _add_keyword_hits(session, article_id, hits)
     article = session.get(Article, article_id)
     if article is not None:
         article.lexicon_version = lexicon_version
+
+
+def _add_keyword_hits(session: Session, article_id: int, hits: Iterable[Mapping[str, Any]]) -> None:
+    session.add_all(
+        KeywordHit(
+            article_id=article_id,
+            concept_id=hit["concept"],
+            form=hit["form"],
+            count=int(hit["count"]),
+            first_offset=int(hit["first_offset"]),
+            snippet=hit["snippet"],
+        )
+        for hit in hits
+    )
 
 
 def count_articles(session: Session) -> int:

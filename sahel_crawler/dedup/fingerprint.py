@@ -14,4 +14,9 @@ def text_fingerprint(text: str) -> str:
     spelling variants, or Latin accents; stored in `articles.text_hash`. Every text without
     words (empty, punctuation only) shares one fingerprint, so callers skip empty bodies.
     """
-    return hashlib.sha256(" ".join(normalized_words(text)).encode("utf-8")).hexdigest()
+    return words_fingerprint(normalized_words(text))
+
+
+def words_fingerprint(words: list[str]) -> str:
+    """`text_fingerprint` of a text whose `normalized_words` are already known."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Iterator
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from sahel_crawler.dedup.shingles import DEFAULT_SHINGLE_SIZE, shingles
+from sahel_crawler.dedup.shingles import DEFAULT_SHINGLE_SIZE, shingles, word_shingles
 
 Signature = LeanMinHash
 """A compact MinHash signature of one article (datasketch `LeanMinHash`)."""
@@ -72,8 +72,11 @@ class NearDuplicateIndex:
         self._entries: OrderedDict[Hashable, tuple[int, np.ndarray]] = OrderedDict()
         self._next_rank = 0
 
-    def signature(self, text: str) -> Signature:
-        """The MinHash signature of a body text (compute once per article, then persist)."""
+    def signature(self, text: str, *, words: list[str] | None = None) -> Signature:
+        """The MinHash signature of a body text (compute once per article, then persist).
+
+        `words`, when given, are the text's `normalized_words` (saves normalising it again).
+        """
         minhash = MinHash(
             num_perm=self.num_perm,
             seed=self.seed,
@@ -81,7 +84,8 @@ class NearDuplicateIndex:
             scheme=_SCHEME,
             hashfunc=_HASHFUNC,
         )
-        minhash.update_batch(list(shingles(text, self.shingle_size)))
+        parts = shingles(text, self.shingle_size) if words is None else word_shingles(words, self.shingle_size)
+        minhash.update_batch(list(parts))
         return LeanMinHash(minhash)
 
     def matches(self, signature: Signature) -> list[tuple[Hashable, float]]:

@@ -13,9 +13,13 @@ def shingles(text: str, k: int = DEFAULT_SHINGLE_SIZE) -> set[bytes]:
     A text shorter than k words gives one shingle of all its words; a text without words
     gives the empty set.
     """
+    return word_shingles(normalized_words(text), k)
+
+
+def word_shingles(words: list[str], k: int = DEFAULT_SHINGLE_SIZE) -> set[bytes]:
+    """`shingles` of a text whose `normalized_words` are already known."""
     if k < 1:
         raise ValueError(f"shingle size must be at least 1, got {k}")
-    words = normalized_words(text)
     if len(words) <= k:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}

@@ -34,6 +34,7 @@ from sahel_crawler.middlewares import PrivateAddressError, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
 
+_DISCOVERY_PRIORITY = {"feed": 30, "sitemap": 20, "section": 10}
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
@@ -78,7 +79,10 @@ class NewsSpider(scrapy.Spider):
                     callback=callbacks[kind],
                     errback=self.on_error,
                     meta={"outlet": outlet.id, "kind": kind},
-                    priority=10,  # discovery first, so the frontier fills early
+                    # discovery before articles, so the frontier fills early; feeds before sitemaps
+                    # before sections, so an article found by several routes is mostly credited
+                    # to its feed (the first discovery of a URL wins)
+                    priority=_DISCOVERY_PRIORITY[kind],
                 )
 
     # -- discovery --------------------------------------------------------------------------

@@ -117,6 +117,8 @@ class UrlRules:
         object.__setattr__(self, "drop_params", frozenset(p.lower() for p in self.drop_params))
         if self.keep_params is not None:
             object.__setattr__(self, "keep_params", frozenset(p.lower() for p in self.keep_params))
+        # Canonical forms already computed under these rules (not a field: no effect on ==/repr).
+        object.__setattr__(self, "_canonical_cache", {})
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> UrlRules:
@@ -196,6 +198,22 @@ def canonicalize_url(url: str, *, rules: UrlRules | None = None) -> str:
     'https://www.france24.com/ar/%D9%85%D8%A7%D9%84%D9%8A?a=1&b=2'
     """
     rules = rules or _NO_RULES
+    # A crawl canonicalises the same URL several times (spider, scheduler check, pipeline):
+    # the function is pure, so each distinct URL is worked out once per rules object.
+    cache: dict[str, str] = rules._canonical_cache  # type: ignore[attr-defined]
+    found = cache.get(url)
+    if found is None:
+        found = _canonicalize(url, rules)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[url] = found
+    return found
+
+
+_CACHE_SIZE = 50_000  # URLs per rules object; the cache is simply emptied when full
+
+
+def _canonicalize(url: str, rules: UrlRules) -> str:
     text = url.strip()
     try:
         parts = urlsplit(text)

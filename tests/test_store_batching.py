@@ -1,0 +1,87 @@
+"""Batched writes of the storage stage, lock-free lookups, cached canonical URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+from sqlalchemy import text
+
+from pipelines.store import StoragePipeline, record_from_item
+from sahel_crawler.items import ArticleItem
+from sahel_crawler.text.urls import UrlRules, canonicalize_url
+from storage import dedup_queries as q
+from storage.db import open_database, session_factory
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TEXT = "Le Sahel est une région d'Afrique de l'Ouest. " * 10
+
+
+def article(path: str, **fields: object) -> ArticleItem:
+    url = f"https://www.france24.com{path}"
+    return ArticleItem(url=url, outlet="france24", html="", fetched_at=NOW, canonical_url=url, text=TEXT, **fields)
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StoragePipeline:
+    crawler = get_crawler(settings_dict={"SAHEL_DB_URL": f"sqlite:///{tmp_path / 'store.db'}"})
+    crawler.stats.open_spider()
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    return pipeline
+
+
+def test_without_a_running_reactor_items_are_written_at_once(store: StoragePipeline, tmp_path: Path) -> None:
+    item = article("/fr/afrique/20261120-a")
+    assert store.process_item(item) is item
+    assert query(tmp_path / "store.db", "SELECT url FROM articles") == [(item.url,)]
+    assert store.stats.get_value("sahel/new_articles") == 1
+
+
+def test_a_batch_is_one_transaction_in_arrival_order(store: StoragePipeline, tmp_path: Path) -> None:
+    records = [record_from_item(article(f"/fr/afrique/20261120-{n}")) for n in range(5)]
+    outcomes, cpu_ms = store._write_batch(records)
+    assert [o.outcome for o in outcomes] == ["new"] * 5  # type: ignore[union-attr]
+    assert cpu_ms >= 0
+    rows = query(tmp_path / "store.db", "SELECT url FROM articles ORDER BY id")
+    assert [r[0] for r in rows] == [r.url for r in records]
+
+
+def test_a_failing_record_fails_alone_and_is_recorded(store: StoragePipeline, tmp_path: Path) -> None:
+    good = [record_from_item(article(f"/fr/afrique/20261120-{n}")) for n in range(3)]
+    bad = record_from_item(article("/fr/afrique/20261120-bad"))
+    bad.outlet = "no-such-outlet"  # violates the outlets foreign key
+    outcomes, _ = store._write_batch([good[0], bad, good[1], good[2]])
+    assert isinstance(outcomes[1], Exception)
+    assert [o.outcome for o in (outcomes[0], outcomes[2], outcomes[3])] == ["new"] * 3  # type: ignore[union-attr]
+    db = tmp_path / "store.db"
+    assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(r.url for r in good)
+    assert query(db, "SELECT url, kind FROM crawl_errors") == [(bad.url, "store")]
+
+
+def test_reader_sessions_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'lock.db'}")
+    try:
+        with session_factory(engine).begin() as writer, q.reader_sessions(engine).begin() as reader:
+            writer.execute(text("SELECT 1"))  # now holds SQLite's write lock (BEGIN IMMEDIATE)
+            assert q.is_stored_url(reader, "https://example.org/a") is False
+    finally:
+        engine.dispose()
+
+
+def test_cached_canonical_form_is_the_computed_one() -> None:
+    rules = UrlRules(drop_path_suffixes=("/amp",))
+    url = "HTTPS://www.France24.com/fr/afrique/x/amp?utm_source=a&b=1"
+    first = canonicalize_url(url, rules=rules)
+    assert canonicalize_url(url, rules=rules) == first == "https://www.france24.com/fr/afrique/x?b=1"
+    assert canonicalize_url(url) == "https://www.france24.com/fr/afrique/x/amp?b=1"  # other rules, other cache
+    with pytest.raises(ValueError):
+        canonicalize_url("ftp://example.org/", rules=rules)
