@@ -106,7 +106,8 @@ class NewsSpider(scrapy.Spider):
         for url in result.sitemaps:
             if outlet.owns(url):
                 meta = {"outlet": outlet.id, "kind": "sitemap"}
-                yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=10)
+                priority = _DISCOVERY_PRIORITY["sitemap"]
+                yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
             hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
             yield from self._article_request(response, link.url, "sitemap", hints)
