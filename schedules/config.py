@@ -95,7 +95,11 @@ def format_duration(seconds: int) -> str:
 
 
 def load_schedule(path: str | Path | None = None) -> Schedule:
-    """Read and validate a schedule file (the bundled default when `path` is None)."""
+    """Read and validate a schedule file (the bundled default when `path` is None).
+
+    Its YAML errors read like those of sahel_crawler/configfile.py, which schedules/ does not
+    import: the scheduler never imports the code it schedules.
+    """
     path = Path(path) if path else DEFAULT_SCHEDULE
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

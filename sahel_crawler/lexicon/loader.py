@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.lexicon.matcher import Matcher
 from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
 from sahel_crawler.text.fold import fold_key
@@ -44,11 +43,9 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     """
     file = Path(path) if path is not None else DEFAULT_PATH
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LexiconError(f"{file}: cannot read lexicon: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from exc
+        raw = read_yaml(file, "lexicon")
+    except ConfigFileError as exc:
+        raise LexiconError(str(exc)) from None
     return Lexicon(parse_lexicon(raw, str(file)), source=str(file))
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.extraction.rules import ExtractionRules
 from sahel_crawler.text.urls import UrlRules
 
@@ -85,15 +84,9 @@ def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate a sources file (the bundled one when `path` is None)."""
     path = Path(path) if path else DEFAULT_SOURCES
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: sources file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{path}: cannot read sources file: {exc}") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where else ""
-        raise RegistryError(f"{path}: malformed YAML{line}: {getattr(exc, 'problem', exc)}") from None
+        raw = read_yaml(path, "sources file")
+    except ConfigFileError as exc:
+        raise RegistryError(str(exc)) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("outlets"), dict) or not raw["outlets"]:
         raise RegistryError(f"{path}: expected a mapping with a non-empty 'outlets:' mapping at the top")
     extra = set(raw) - {"outlets"}
