@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "sahel_read_only"
 
 
 class DatabaseError(RuntimeError):
@@ -60,8 +61,12 @@ def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # BEGIN IMMEDIATE takes the write lock at the start, so a transaction never fails
-        # half-way with "database is locked" when another writer got there first.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # half-way with "database is locked" when another writer got there first. Read-only
+        # work (`read_only(engine)`) takes a plain BEGIN: a WAL snapshot, no lock, no waiting.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -96,6 +101,12 @@ def open_database(url: str) -> Engine:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseError(f"cannot use database {safe_url(url)}: {reason}") from None
     return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (pool, connection set-up) for lookups that never write: on SQLite their
+    transactions do not take the write lock, so they never queue behind a crawl's writes."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, ForeignKey, Integer, String, Text, create_engine, exists, or_, select, update
+from sqlalchemy import Engine, ForeignKey, Integer, String, Text, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 
+from storage.db import read_only
 from storage.models import (
     Article,
     ArticleAlias,
@@ -44,19 +45,9 @@ class ArticleRevision(Base):
 
 
 def reader_sessions(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for read-only lookups that never queue behind a writer.
-
-    On SQLite every transaction of `engine` starts with BEGIN IMMEDIATE (`storage.db`), which
-    takes the write lock: a lookup would wait for the crawl's own batch writes. These sessions
-    share the engine's connection pool, and so its connection set-up (WAL, busy timeout, BEGIN
-    left to SQLAlchemy), but not its BEGIN listener: on SQLite each statement reads a committed
-    WAL snapshot without any lock. Other databases behave exactly as with `engine`. Never write
-    through them.
-    """
-    reader = create_engine(engine.url, pool=engine.pool)
-    with reader.connect():  # the dialect's first-connection set-up now, not on the first lookup
-        pass
-    return sessionmaker(reader, expire_on_commit=False)
+    """Sessions for read-only lookups that never queue behind a writer (`storage.db.read_only`).
+    Never write through them."""
+    return sessionmaker(read_only(engine), expire_on_commit=False)
 
 
 # -- seen URLs ----------------------------------------------------------------------------
