@@ -1,6 +1,6 @@
 """Crawl throughput end to end against the single-core extraction bound, on a generated replay site.
 
-Usage: python -m bench crawl [--articles N] [--json] [--workers W] [--newsplease-pages K]
+Usage: python -m bench crawl [--articles N] [--json] [--workers W] [--newsplease-pages K] [--profile FILE]
 
 Serves N real-shaped articles on loopback (bench/sites.py), crawls them into a fresh SQLite file
 with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental), and reports:
@@ -8,9 +8,11 @@ with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental)
   end_to_end_pages_per_s       article pages per second of crawl (engine start to close)
   extraction_only_pages_per_s  the same pages through `extract_article` in one plain process
   ratio                        end to end / extraction only (above 1 needs more than one core)
-  stage_ms_per_page            CPU ms per page: extract and language (in the workers), canonical,
-                               dedup, keywords, store (on the reactor thread), and fetch: the rest
-                               of the crawler process (Scrapy engine, downloads, spider, dispatch)
+  stage_ms_per_page            CPU ms per page: extract and language (in the workers), dedup
+                               (text fingerprints in the workers, the index on the reactor),
+                               canonical and keywords (on the reactor), store (reactor and its
+                               database thread), and fetch: the rest of the crawler process
+                               (Scrapy engine, downloads, spider, dispatch, start-up)
   overhead                     CPU of the crawl's processes minus extraction, over extraction
   cpu_utilisation              CPU seconds of the crawl's processes / (wall seconds x cores)
   peak_rss_mb                  peak of the summed RSS of the crawler and its workers (polled /proc)
@@ -40,7 +42,6 @@ STAGES = ("fetch", "extract", "language", "canonical", "dedup", "keywords", "sto
 # Pipelines timed on the reactor thread, by the stage name they report under.
 TIMED = {
     "canonical": "pipelines.canonical.CanonicalUrlPipeline",
-    "language_rest": "pipelines.language.LanguagePipeline",
     "dedup": "pipelines.dedup.DedupPipeline",
     "keywords": "pipelines.keywords.KeywordPipeline",
     "store": "pipelines.store.StoragePipeline",
@@ -168,12 +169,20 @@ class TreeMonitor(threading.Thread):
         self.join(timeout=5)
 
 
-def run_crawl(sources: Path, db: Path, stats_file: Path, settings: dict[str, Any]) -> dict[str, Any]:
-    """One `python -m sahel_crawler crawl` of the replay; its wall time, stats, CPU and memory."""
+def run_crawl(
+    sources: Path, db: Path, stats_file: Path, settings: dict[str, Any], profile: Path | None = None
+) -> dict[str, Any]:
+    """One `python -m sahel_crawler crawl` of the replay; its wall time, stats, CPU and memory.
+
+    With `profile`, the crawler process runs under cProfile counting the CPU time of its main
+    thread (the reactor) and writes its statistics there.
+    """
     from sahel_crawler.demo import REPLAY_OVERRIDES
 
     overrides = {**REPLAY_OVERRIDES, **settings, "BENCH_STATS_FILE": str(stats_file), "LOG_LEVEL": "WARNING"}
-    args = [sys.executable, "-m", "sahel_crawler", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}"]
+    runner = ["-m", "bench._profiled", str(profile)] if profile else ["-m"]
+    args = [sys.executable, *runner, "sahel_crawler", "crawl", "--sources", str(sources)]
+    args += ["--db", f"sqlite:///{db}"]
     for name, value in overrides.items():
         value = ",".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
         args += ["-s", f"{name}={value}"]
@@ -298,7 +307,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         db = tmp / "bench.db"
         with ReplayServer(hosts=HOSTS, site_builder=builder, now=datetime.now(UTC)) as replay:
             sources = replay.write_sources(tmp / "sources.yaml")
-            first = run_crawl(sources, db, tmp / "first.json", settings)
+            first = run_crawl(sources, db, tmp / "first.json", settings, profile=args.profile)
             second = run_crawl(sources, db, tmp / "second.json", settings)
             urls = [a.url for a in replay.expected_articles()]
             side = newsplease(urls[: args.newsplease_pages], tmp) if args.newsplease_pages else None
@@ -313,11 +322,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     crawl_s = stats.get("elapsed_time_seconds") or first["wall_s"]
     e2e = article_pages_done / crawl_s if crawl_s else 0.0
     stage_ms = {stage: stats.get(f"bench/time_ms/{stage}", stats.get(f"sahel/time_ms/{stage}")) for stage in STAGES}
-    if stats.get("bench/time_ms/language_rest"):
-        stage_ms["language"] = (stage_ms["language"] or 0) + stats["bench/time_ms/language_rest"]
+    worker_ms = {s: stats.get(f"sahel/time_ms/{s}") or 0 for s in ("extract", "language", "dedup_prints")}
     reactor_stages = ("canonical", "dedup", "keywords", "store")
-    in_crawler = sum(stage_ms[s] or 0 for s in reactor_stages) + (stats.get("bench/time_ms/language_rest") or 0)
+    store_writes = stats.get("sahel/time_ms/store_writes") or 0  # the storage stage's database thread
+    in_crawler = sum(stage_ms[s] or 0 for s in reactor_stages) + store_writes
+    if stats.get("sahel/extract_workers", 0) == 0:  # inline: the worker stages ran in the crawler too
+        in_crawler += sum(worker_ms.values())
     stage_ms["fetch"] = stats["bench/crawler_cpu_s"] * 1000 - in_crawler
+    stage_ms["language"] = worker_ms["language"]
+    stage_ms["dedup"] = (stage_ms["dedup"] or 0) + worker_ms["dedup_prints"]  # worker part + reactor part
+    stage_ms["store"] = (stage_ms["store"] or 0) + store_writes
     extract_ms = stage_ms["extract"] or 0.0
     tree_ms = first["tree_cpu_s"] * 1000
     result = {
@@ -377,6 +391,9 @@ def main(argv: list[str]) -> dict[str, Any]:
         "--extract-pages", type=int, default=2000, help="pages (evenly sampled) for the extraction-only bound"
     )
     parser.add_argument("--newsplease-pages", type=int, default=300, help="pages for news-please; 0 skips it")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write cProfile statistics of the first crawl's reactor thread here"
+    )
     args = parser.parse_args(argv)
     result = measure(args)
     print(json.dumps(result) if args.json else _table(result))

@@ -19,16 +19,14 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
-from sahel_crawler.dedup import NearDuplicateIndex, Signature, normalized_words, text_fingerprint, words_fingerprint
+from sahel_crawler.dedup import NearDuplicateIndex, Signature, text_prints
 from sahel_crawler.items import ArticleItem
 from storage import dedup_queries as q
 from storage import repository as repo
 from storage.db import open_database, session_factory
+from storage.lookups import Lookups, StoredVersion
 
 logger = logging.getLogger(__name__)
-
-_NO_WORDS = text_fingerprint("")  # every body without words shares this fingerprint
-
 
 class ExactDuplicate(DropItem):
     """The same body text as an article already kept under another URL: recorded as its alias."""
@@ -69,7 +67,7 @@ class DedupPipeline:
         self.window = timedelta(days=window_days)
         self.index = NearDuplicateIndex(threshold=threshold, max_items=max_items)
         self.Session: Any = None  # transactions that write
-        self.Readers: Any = None  # lookups only: they never wait for the storage stage's writes
+        self.lookups: Lookups | None = None  # they never wait for the storage stage's writes
         self._engine: Any = None
         self._published: dict[str, datetime | None] = {}  # indexed key -> publication time
         self._original_of: dict[str, str] = {}  # duplicate's key -> its original's key (never a chain)
@@ -101,7 +99,7 @@ class DedupPipeline:
         """Connect to the database and load the recent window of signatures, oldest first."""
         self._engine = open_database(self.db_url)
         self.Session = session_factory(self._engine)
-        self.Readers = q.reader_sessions(self._engine)
+        self.lookups = Lookups(self._engine)
         since = datetime.now(UTC) - self.window
         with self.Session.begin() as session:
             stored = q.load_recent_signatures(session, since, self.index.max_items)
@@ -122,6 +120,9 @@ class DedupPipeline:
 
     def close_spider(self, spider: Any = None) -> None:
         """Close the database connection."""
+        if self.lookups is not None:
+            self.lookups.close()
+            self.lookups = None
         if self._engine is not None:
             self._engine.dispose()
 
@@ -132,17 +133,16 @@ class DedupPipeline:
         if not isinstance(item, ArticleItem):
             return item
         key = item.canonical_url or item.url
-        words = normalized_words(item.text)  # normalised once for the fingerprint and the shingles
-        fingerprint = words_fingerprint(words)
-        item.text_hash = fingerprint if fingerprint != _NO_WORDS else None
-        signature = self.index.signature(item.text, words=words)
+        # The extraction workers fingerprint the text beside extraction; compute it here otherwise.
+        prints = item.text_prints or text_prints(item.text, self.index.shingle_size)
+        item.text_hash = prints.text_hash
+        signature = self.index.signature_from_prints(prints)
         item.minhash = self.index.dump_signature(signature)
 
         # Lookups read without taking SQLite's write lock (the storage stage may be writing a
         # batch meanwhile); the rare writes below take it only when there is something to write.
-        with self.Readers.begin() as session:
-            stored = q.stored_version(session, key)
-            kept = None if stored is not None else self._find_kept(session, item, key)
+        stored = self.lookups.stored_version(key)
+        kept = None if stored is not None else self._find_kept(item, key)
         if stored is not None:
             self._note_update(item, stored)
         elif kept is not None:
@@ -159,20 +159,20 @@ class DedupPipeline:
         self._in_flight[id(item)] = flight
         return item
 
-    def _note_update(self, item: ArticleItem, stored: q.StoredVersion) -> None:
+    def _note_update(self, item: ArticleItem, stored: StoredVersion) -> None:
         # Refetched (--refresh, or a concurrent crawl stored it first): an update, not a duplicate.
         if stored.text != item.text or stored.title != item.title:
             with self.Session.begin() as session:
                 q.record_revision(session, stored, self.stats.get_value("sahel/run_id"))
 
-    def _find_kept(self, session: Any, item: ArticleItem, key: str) -> tuple[str, int | None] | None:
+    def _find_kept(self, item: ArticleItem, key: str) -> tuple[str, int | None] | None:
         """(key, id or None while not committed) of the article kept with the same body."""
         if item.text_hash is None:
             return None
         kept_key = self._run_hashes.get(item.text_hash)
-        kept_id = repo.article_id_for_url(session, kept_key) if kept_key else None
+        kept_id = self.lookups.article_id(kept_key) if kept_key else None
         if kept_key is None:
-            found = repo.find_by_text_hash(session, item.text_hash)
+            found = self.lookups.kept_with_text_hash(item.text_hash)
             if found is None:
                 return None
             kept_id, kept_key = found

@@ -18,7 +18,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from pipelines.language import detect_language
+from pipelines.language import DEFAULT_PREFIX_CHARS, detect_language
+from sahel_crawler.dedup import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.signals import page_failed
@@ -57,8 +58,10 @@ class ProcessedPage:
     extracted: ExtractedArticle | None
     text: str  # body led by the standfirst; "" when the page has no article text
     language: tuple[str, float] | None  # detected (code, probability), or None
+    prints: TextPrints | None  # the text's duplicate fingerprints, for the dedup stage
     extract_ms: float  # CPU time of extraction in the worker
     language_ms: float  # CPU time of language detection in the worker
+    prints_ms: float  # CPU time of the duplicate fingerprints in the worker
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ def init_worker(settings: PageSettings) -> None:
 
 
 def process_page(html: str, url: str, outlet: str, settings: PageSettings | None = None) -> ProcessedPage:
-    """Extract the article and detect its language: the CPU-heavy part of a page, run in a worker.
+    """Extract the article, detect its language and fingerprint its text for the dedup stage:
+    the CPU-heavy part of a page, run in a worker.
 
     `settings` defaults to the ones the worker was started with.
     """
@@ -94,12 +98,15 @@ def process_page(html: str, url: str, outlet: str, settings: PageSettings | None
     extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
     extract_ms = (time.process_time() - start) * 1000
     if extracted is None or len(extracted.text) < settings.min_text_chars:
-        return ProcessedPage(extracted, "", None, extract_ms, 0.0)
+        return ProcessedPage(extracted, "", None, None, extract_ms, 0.0, 0.0)
     text = with_standfirst(extracted.text, extracted.description)
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars)
     language_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(extracted, text, language, extract_ms, language_ms)
+    start = time.process_time()
+    prints = text_prints(text)
+    prints_ms = (time.process_time() - start) * 1000
+    return ProcessedPage(extracted, text, language, prints, extract_ms, language_ms, prints_ms)
 
 
 def _worker_count(value: Any) -> int:
@@ -156,7 +163,7 @@ class ExtractionPipeline:
             rules={o.id: o.extraction for o in registry.outlets.values()},
             min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS", 200),
             max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
-            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", 1000),
+            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", DEFAULT_PREFIX_CHARS),
         )
         timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(
@@ -169,6 +176,7 @@ class ExtractionPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Start the worker processes (none in inline mode)."""
+        self.stats.set_value("sahel/extract_workers", self.workers)
         if self.workers > 0:
             self.pool = WorkerPool(
                 self.workers,
@@ -228,6 +236,7 @@ class ExtractionPipeline:
     def _apply(self, item: ArticleItem, page: ProcessedPage) -> ArticleItem:
         self.stats.inc_value("sahel/time_ms/extract", page.extract_ms)
         self.stats.inc_value("sahel/time_ms/language", page.language_ms)
+        self.stats.inc_value("sahel/time_ms/dedup_prints", page.prints_ms)
         extracted = page.extracted
         if extracted is None or not page.text:
             self.stats.inc_value("sahel/no_text")
@@ -235,6 +244,7 @@ class ExtractionPipeline:
         item.title = extracted.title or item.hints.get("title")
         item.author = extracted.author
         item.text = page.text
+        item.text_prints = page.prints
         item.description = extracted.description
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)

@@ -21,6 +21,7 @@ from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.text.urls import UrlRules, canonicalize_url
 from storage import dedup_queries as q
 from storage.db import open_database, session_factory
+from storage.lookups import Lookups
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class IncrementalMiddleware:
         self.refresh = refresh
         self.rules = rules
         self.Session: Any = None
-        self.Readers: Any = None
+        self.lookups: Lookups | None = None
         self._engine: Any = None
         self._passed: set[str] = set()  # not stored when first scheduled: repeats go to the dupefilter
         self._skipped: set[str] = set()
@@ -97,7 +98,7 @@ class IncrementalMiddleware:
         self._engine = open_database(self.db_url)
         self.Session = session_factory(self._engine)
         # Lookups never take SQLite's write lock, so they do not wait for the storage stage's batches.
-        self.Readers = q.reader_sessions(self._engine)
+        self.lookups = Lookups(self._engine)
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
@@ -107,14 +108,16 @@ class IncrementalMiddleware:
             with self.Session.begin() as session:
                 for url, (etag, last_modified) in self._validators.items():
                     q.put_validators(session, url, etag, last_modified)
+        if self.lookups is not None:
+            self.lookups.close()
         self._engine.dispose()
-        self.Session = self.Readers = None
+        self.Session = self.lookups = None
 
     # -- stored articles ------------------------------------------------------------------------
 
     def request_scheduled(self, request: Request, spider: Any = None) -> None:
         """Drop an article request whose canonical URL is stored (raises AlreadyStored)."""
-        if self.refresh or self.Session is None or request.meta.get("kind") != "article":
+        if self.refresh or self.lookups is None or request.meta.get("kind") != "article":
             return
         url = self._canonical(request)
         if url in self._skipped:
@@ -122,8 +125,7 @@ class IncrementalMiddleware:
         if url in self._passed:
             return
         try:
-            with self.Readers.begin() as session:
-                stored = q.is_stored_url(session, url)
+            stored = self.lookups.is_stored_url(url)
         except SQLAlchemyError as exc:  # fail open: fetching again is harmless, storage upserts
             logger.warning("cannot check %s against the database: %s", url, exc)
             return
@@ -146,15 +148,14 @@ class IncrementalMiddleware:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         """Add the remembered validators to a feed or sitemap request."""
-        if request.meta.get("kind") not in _CONDITIONAL_KINDS or self.Session is None:
+        if request.meta.get("kind") not in _CONDITIONAL_KINDS or self.lookups is None:
             return None
         for name in _CONDITIONAL_HEADERS:  # a redirect copies the headers meant for its source URL
             request.headers.pop(name, None)
         if self.refresh:
             return None
         try:
-            with self.Readers.begin() as session:
-                validators = q.get_validators(session, request.url)
+            validators = self.lookups.validators(request.url)
         except SQLAlchemyError as exc:
             logger.warning("cannot read validators of %s: %s", request.url, exc)
             return None

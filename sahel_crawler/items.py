@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sahel_crawler.dedup import TextPrints
 
 
 @dataclass
@@ -37,6 +40,8 @@ class ArticleItem:
     published_at_source: str | None = None  # jsonld | meta | url | feed | sitemap | text
     text: str = ""
     description: str | None = None
+    # duplicate fingerprints of `text`, computed beside extraction for the dedup stage
+    text_prints: TextPrints | None = None
 
     # -- language ---------------------------------------------------------------------
     language: str | None = None

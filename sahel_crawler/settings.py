@@ -24,7 +24,7 @@ SAHEL_LEXICON_PATH = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
-SAHEL_LANGUAGE_PREFIX_CHARS = 1000
+SAHEL_LANGUAGE_PREFIX_CHARS = 700
 # Worker processes for extraction and language detection (None: one per CPU; 0: inline on the
 # reactor thread), and the time limit of one page in a worker (seconds).
 SAHEL_EXTRACT_WORKERS: int | None = None

@@ -1,5 +1,6 @@
-"""Queries of duplicate detection and incremental crawling: seen URLs, text fingerprints,
-the recent window of near-duplicate signatures, HTTP validators and article revisions.
+"""Queries of duplicate detection and incremental crawling that run at start, at the end or
+rarely: the recent window of near-duplicate signatures, HTTP validators to remember, article
+revisions, re-pointed originals. The per-request and per-article lookups are in `lookups`.
 
 Like `repository`, every function takes a session and never commits: the caller owns the
 transaction. Also defines `ArticleRevision` (table `article_revisions`), the previous version
@@ -11,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, ForeignKey, Integer, String, Text, exists, or_, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from storage.db import read_only
+from storage.lookups import StoredVersion
 from storage.models import (
     Article,
-    ArticleAlias,
     ArticleSignature,
     Base,
     HttpValidator,
@@ -41,44 +41,7 @@ class ArticleRevision(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 
 
-# -- read-only sessions -------------------------------------------------------------------
-
-
-def reader_sessions(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for read-only lookups that never queue behind a writer (`storage.db.read_only`).
-    Never write through them."""
-    return sessionmaker(read_only(engine), expire_on_commit=False)
-
-
-# -- seen URLs ----------------------------------------------------------------------------
-
-
-def is_stored_url(session: Session, url: str) -> bool:
-    """Whether `url` is stored, as an article's key or as an alias: one statement, two unique-index probes."""
-    return bool(
-        session.scalar(select(or_(exists().where(Article.url == url), exists().where(ArticleAlias.url == url))))
-    )
-
-
 # -- articles -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredVersion:
-    """What is stored under a canonical URL, to tell an update from an unchanged refetch."""
-
-    article_id: int
-    title: str | None
-    text: str
-    text_hash: str | None
-
-
-def stored_version(session: Session, url: str) -> StoredVersion | None:
-    """The stored title and text of the article keyed by `url` (aliases do not count)."""
-    row = session.execute(
-        select(Article.id, Article.title, Article.text, Article.text_hash).where(Article.url == url)
-    ).first()
-    return StoredVersion(row[0], row[1], row[2], row[3]) if row else None
 
 
 def record_revision(session: Session, previous: StoredVersion, run_id: int | None = None) -> None:
@@ -139,14 +102,6 @@ def load_recent_signatures(session: Session, since: datetime, limit: int | None 
 
 
 # -- HTTP validators (conditional GET) ----------------------------------------------------
-
-
-def get_validators(session: Session, url: str) -> tuple[str | None, str | None] | None:
-    """The (ETag, Last-Modified) remembered for `url`, or None."""
-    row = session.execute(
-        select(HttpValidator.etag, HttpValidator.last_modified).where(HttpValidator.url == url)
-    ).first()
-    return (row[0], row[1]) if row else None
 
 
 def put_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:

@@ -64,3 +64,11 @@ def test_diacritics_never_change_a_match(word, marks, rnd):
     for hit in marked:
         assert decorated[hit.first_offset : hit.first_offset + len(hit.form)] == hit.form
         assert normalize_arabic(hit.form).replace(" ", "") in normalize_arabic(decorated).replace(" ", "")
+
+
+def test_every_kind_of_white_space_folds_to_a_plain_space():
+    from sahel_crawler.text.fold import WHITESPACE_END
+
+    assert not any(chr(cp).isspace() for cp in range(WHITESPACE_END, 0x110000))
+    spaces = "".join(chr(cp) for cp in range(WHITESPACE_END) if chr(cp).isspace() and cp != 0x20)
+    assert fold(f"Mali{spaces}Niger").text == "mali niger"

@@ -10,11 +10,12 @@ import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import text
 
-from pipelines.store import StoragePipeline, record_from_item
+from pipelines.store import StoragePipeline, record_from_item, write_article
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.text.urls import UrlRules, canonicalize_url
-from storage import dedup_queries as q
+from storage import repository as repo
 from storage.db import open_database, session_factory
+from storage.lookups import Lookups
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TEXT = "Le Sahel est une région d'Afrique de l'Ouest. " * 10
@@ -67,13 +68,20 @@ def test_a_failing_record_fails_alone_and_is_recorded(store: StoragePipeline, tm
     assert query(db, "SELECT url, kind FROM crawl_errors") == [(bad.url, "store")]
 
 
-def test_reader_sessions_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+def test_lookups_do_not_wait_for_a_writer_and_see_its_commits(tmp_path: Path) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'lock.db'}")
+    lookups = Lookups(engine)
+    item = article("/fr/afrique/20261120-seen")
     try:
-        with session_factory(engine).begin() as writer, q.reader_sessions(engine).begin() as reader:
+        with session_factory(engine).begin() as writer:
             writer.execute(text("SELECT 1"))  # now holds SQLite's write lock (BEGIN IMMEDIATE)
-            assert q.is_stored_url(reader, "https://example.org/a") is False
+            assert lookups.is_stored_url(item.url) is False  # answered at once, no waiting
+            repo.ensure_outlets(writer, {"france24": "France 24"})
+            write_article(writer, record_from_item(item), None)
+        assert lookups.is_stored_url(item.url) is True  # the next lookup sees the commit
+        assert lookups.stored_version(item.url).text == TEXT  # type: ignore[union-attr]
     finally:
+        lookups.close()
         engine.dispose()
 
 

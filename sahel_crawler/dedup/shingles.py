@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
+
 from sahel_crawler.dedup.normalize import normalized_words
 
 DEFAULT_SHINGLE_SIZE = 3
+# The 32-bit hash MinHash applies to each shingle. Pinned so persisted signatures stay
+# comparable: CRC-32 is stable across versions and costs a fraction of datasketch's default
+# SHA-1. Changing it invalidates the signatures stored in `article_signatures`.
+SHINGLE_HASH = zlib.crc32
 
 
 def shingles(text: str, k: int = DEFAULT_SHINGLE_SIZE) -> set[bytes]:

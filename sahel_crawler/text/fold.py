@@ -44,6 +44,10 @@ def _latin_table() -> dict[int, str]:
     return table
 
 
+# No white space character lies at or above U+3001 (the last is U+3000, the ideographic space);
+# scanning all of Unicode instead would cost every command a third of a second at start.
+WHITESPACE_END = 0x3001
+
 _TABLE: dict[int, str] = {
     **_latin_table(),
     **ARABIC_CHAR_MAP,
@@ -53,7 +57,7 @@ _TABLE: dict[int, str] = {
     0x06CC: "ي",
     0x06A9: "ك",
     # Every white space character becomes a plain space (runs are collapsed above).
-    **{cp: " " for cp in range(0x110000) if chr(cp).isspace()},
+    **{cp: " " for cp in range(WHITESPACE_END) if chr(cp).isspace()},
 }
 _TABLE.pop(0xAD, None)  # the soft hyphen is invisible: deleted, not a space
 
