@@ -29,7 +29,7 @@ from sahel_crawler.sources import outlet_ids_from_setting, registry_from_setting
 from sahel_crawler.text.fold import fold
 from storage import repository as repo
 from storage.db import open_database, session_factory
-from storage.search import index_article, search_document
+from storage.search import index_articles, search_document
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +75,30 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
     )
 
 
-def write_article(
-    session: Session, record: repo.ArticleRecord, run_id: int | None, *, guarded: bool = True
-) -> repo.SaveResult:
-    """Upsert one article and, when its text is new or changed, its search index entry
-    (`guarded`: see `repository.save_article`)."""
-    result = repo.save_article(session, record, run_id, guarded=guarded)
-    if result.outcome != "unchanged":  # the index holds the text folded as the lexicon folds it
-        document = search_document(record.title, record.description, record.text)
-        index_article(session, result.article_id, fold(document).text)
+def write_article(session: Session, record: repo.ArticleRecord, run_id: int | None) -> repo.SaveResult:
+    """Upsert one article and, when its text is new or changed, its search index entry."""
+    result = repo.save_article(session, record, run_id)
+    _index([record], [result], session)
     return result
+
+
+def write_articles(session: Session, records: list[repo.ArticleRecord], run_id: int | None) -> list[repo.SaveResult]:
+    """`write_article` for a batch in one transaction (unguarded: see `repository.save_articles`)."""
+    results = repo.save_articles(session, records, run_id)
+    _index(records, results, session)
+    return results
+
+
+def _index(records: list[repo.ArticleRecord], results: list[repo.SaveResult], session: Session) -> None:
+    # The index holds the text folded as the lexicon folds it.
+    index_articles(
+        session,
+        [
+            (result.article_id, fold(search_document(record.title, record.description, record.text)).text)
+            for record, result in zip(records, results, strict=True)
+            if result.outcome != "unchanged"
+        ],
+    )
 
 
 @dataclass
@@ -273,7 +287,7 @@ class StoragePipeline:
             with self.Session.begin() as session:
                 # No savepoints: a conflict with a concurrent crawl fails the batch, and the
                 # one-by-one writes below (guarded) absorb it.
-                return [write_article(session, record, self.run_id, guarded=False) for record in records]
+                return write_articles(session, records, self.run_id)
         except IntegrityError as exc:  # most likely a concurrent crawl stored one of them first
             logger.info("a batch of %d articles conflicted (%s); writing them one by one", len(records), _reason(exc))
         except Exception as exc:  # find the failing record(s); the others must still be stored

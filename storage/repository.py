@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -219,6 +219,134 @@ def save_article(
     return SaveResult(article.id, outcome)
 
 
+def save_articles(session: Session, records: list[ArticleRecord], run_id: int | None = None) -> list[SaveResult]:
+    """`save_article` for a batch in one transaction, unguarded; results in the order of `records`.
+
+    New articles (the common case in a crawl) are written with a few multi-row statements
+    instead of one ORM flush each: one lookup of the batch's URLs, one insert of the articles,
+    then their aliases, keyword hits and signatures. Records whose URL is stored already, or
+    that repeat a URL of the batch, go through `save_article` afterwards, in order. A
+    concurrent crawl's insert of the same URL raises IntegrityError, as with `guarded=False`.
+    """
+    stored = _stored_article_ids(session, [r.url for r in records])
+    fresh: dict[str, int] = {}  # url -> position of the record that inserts it
+    for position, record in enumerate(records):
+        if record.url not in stored and record.url not in fresh:
+            fresh[record.url] = position
+    new = [records[p] for p in fresh.values()]
+    results: list[SaveResult | None] = [None] * len(records)
+    if new:
+        rows = session.execute(
+            insert(Article).returning(Article.id, sort_by_parameter_order=True),
+            [_article_row(record, run_id) for record in new],
+        )
+        ids = [row[0] for row in rows]
+        inserted = {record.url: article_id for record, article_id in zip(new, ids, strict=True)}
+        _link_duplicates(session, new, inserted)
+        _add_new_aliases(session, new, inserted)
+        hits = [_hit_row(inserted[r.url], hit) for r in new for hit in r.keyword_hits]
+        if hits:
+            session.execute(insert(KeywordHit), hits)
+        signatures = [{"article_id": inserted[r.url], "signature": r.signature} for r in new if r.signature]
+        if signatures:
+            session.execute(insert(ArticleSignature), signatures)
+        for position in fresh.values():
+            results[position] = SaveResult(inserted[records[position].url], "new")
+    for position, record in enumerate(records):
+        if results[position] is None:
+            results[position] = save_article(session, record, run_id, guarded=False)
+    return [r for r in results if r is not None]
+
+
+def _stored_article_ids(session: Session, urls: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(urls))):
+        found.update(
+            (url, article_id)
+            for url, article_id in session.execute(select(Article.url, Article.id).where(Article.url.in_(chunk)))
+        )
+    return found
+
+
+def _stored_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of `urls` are stored, as article keys or aliases."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(urls))):
+        found.update(session.scalars(select(Article.url).where(Article.url.in_(chunk))))
+        found.update(session.scalars(select(ArticleAlias.url).where(ArticleAlias.url.in_(chunk))))
+    return found
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    # Bound the number of parameters per statement (SQLite allows 32,766 at most).
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _article_row(record: ArticleRecord, run_id: int | None) -> dict[str, Any]:
+    return {
+        "url": record.url,
+        "outlet_id": record.outlet,
+        "fetched_at": record.fetched_at,
+        "discovered_via": record.discovered_via,
+        "duplicate_of_id": None,  # set by _link_duplicates once every id is known
+        "first_run_id": run_id,
+        "lexicon_version": record.lexicon_version,
+        **{name: getattr(record, name) for name in _UPDATABLE},
+    }
+
+
+def _link_duplicates(session: Session, new: list[ArticleRecord], inserted: dict[str, int]) -> None:
+    """Point each new near-duplicate at its original: in this batch, or stored (key or alias)."""
+    pending = [r for r in new if r.duplicate_of_url]
+    if not pending:
+        return
+    elsewhere = {r.duplicate_of_url for r in pending if r.duplicate_of_url not in inserted}
+    originals = dict(inserted)
+    for url in elsewhere:
+        article_id = article_id_for_url(session, url)  # type: ignore[arg-type]
+        if article_id is not None:
+            originals[url] = article_id  # type: ignore[index]
+    updates = [
+        {"row_id": inserted[r.url], "original_id": originals[r.duplicate_of_url]}  # type: ignore[index]
+        for r in pending
+        if r.duplicate_of_url in originals
+    ]
+    if updates:
+        session.execute(
+            update(Article.__table__)
+            .where(Article.__table__.c.id == bindparam("row_id"))
+            .values(duplicate_of_id=bindparam("original_id")),
+            updates,
+        )
+
+
+def _add_new_aliases(session: Session, new: list[ArticleRecord], inserted: dict[str, int]) -> None:
+    """The aliases of new articles that no article or alias holds yet (the first claim wins)."""
+    wanted = [(inserted[r.url], alias) for r in new for alias in r.aliases if alias != r.url]
+    if not wanted:
+        return
+    taken = _stored_urls(session, (alias for _, alias in wanted)) | set(inserted)
+    rows = []
+    for article_id, alias in wanted:
+        if alias not in taken:
+            taken.add(alias)
+            rows.append({"article_id": article_id, "url": alias, "reason": "variant"})
+    if rows:
+        session.execute(insert(ArticleAlias), rows)
+
+
+def _hit_row(article_id: int, hit: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "concept_id": hit["concept"],
+        "form": hit["form"],
+        "count": int(hit["count"]),
+        "first_offset": int(hit["first_offset"]),
+        "snippet": hit["snippet"],
+    }
+
+
 def _insert_article(session: Session, record: ArticleRecord, run_id: int | None, *, guarded: bool) -> Article | None:
     duplicate_of_id = article_id_for_url(session, record.duplicate_of_url) if record.duplicate_of_url else None
     article = Article(
@@ -257,17 +385,7 @@ def replace_keyword_hits(
 
 
 def _add_keyword_hits(session: Session, article_id: int, hits: Iterable[Mapping[str, Any]]) -> None:
-    session.add_all(
-        KeywordHit(
-            article_id=article_id,
-            concept_id=hit["concept"],
-            form=hit["form"],
-            count=int(hit["count"]),
-            first_offset=int(hit["first_offset"]),
-            snippet=hit["snippet"],
-        )
-        for hit in hits
-    )
+    session.add_all(KeywordHit(**_hit_row(article_id, hit)) for hit in hits)
 
 
 def count_articles(session: Session) -> int:

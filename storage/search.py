@@ -103,15 +103,23 @@ def search_document(title: str | None, description: str | None, text: str | None
 
 def index_article(session: Session, article_id: int, search_text: str) -> None:
     """Put (or replace) an article's normalised text in the search index."""
-    values = {"article_id": article_id, "search_text": search_text, "indexed_at": utcnow()}
+    index_articles(session, [(article_id, search_text)])
+
+
+def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
+    """Put (or replace) several articles' normalised texts, (article id, text), in one statement."""
+    if not documents:
+        return
+    now = utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(article_search).values(**values)
+    statement = insert(article_search)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[article_search.c.article_id],
             set_={"search_text": statement.excluded.search_text, "indexed_at": statement.excluded.indexed_at},
-        )
+        ),
+        [{"article_id": article_id, "search_text": text, "indexed_at": now} for article_id, text in documents],
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import text
 
-from pipelines.store import StoragePipeline, record_from_item, write_article
+from pipelines.store import StoragePipeline, record_from_item, write_article, write_articles
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.text.urls import UrlRules, canonicalize_url
 from storage import repository as repo
@@ -23,7 +23,8 @@ TEXT = "Le Sahel est une région d'Afrique de l'Ouest. " * 10
 
 def article(path: str, **fields: object) -> ArticleItem:
     url = f"https://www.france24.com{path}"
-    return ArticleItem(url=url, outlet="france24", html="", fetched_at=NOW, canonical_url=url, text=TEXT, **fields)
+    fields.setdefault("text", TEXT)
+    return ArticleItem(url=url, outlet="france24", html="", fetched_at=NOW, canonical_url=url, **fields)  # type: ignore[arg-type]
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -93,3 +94,71 @@ def test_cached_canonical_form_is_the_computed_one() -> None:
     assert canonicalize_url(url) == "https://www.france24.com/fr/afrique/x/amp?b=1"  # other rules, other cache
     with pytest.raises(ValueError):
         canonicalize_url("ftp://example.org/", rules=rules)
+
+
+def _dump(db: Path) -> dict[str, list[tuple]]:
+    """Every stored row a user could query, without timestamps set at write time."""
+    return {
+        "articles": query(
+            db,
+            "SELECT a.url, a.title, a.text, a.text_hash, d.url, a.first_run_id, a.lexicon_version"
+            " FROM articles a LEFT JOIN articles d ON d.id = a.duplicate_of_id ORDER BY a.url",
+        ),
+        "aliases": query(
+            db,
+            "SELECT s.url, a.url, s.reason FROM article_aliases s"
+            " JOIN articles a ON a.id = s.article_id ORDER BY s.url",
+        ),
+        "hits": query(
+            db,
+            "SELECT a.url, h.concept_id, h.form, h.count FROM keyword_hits h"
+            " JOIN articles a ON a.id = h.article_id ORDER BY 1, 2",
+        ),
+        "signatures": query(
+            db, "SELECT a.url, s.signature FROM article_signatures s JOIN articles a ON a.id = s.article_id ORDER BY 1"
+        ),
+        "search": query(
+            db, "SELECT a.url, s.search_text FROM article_search s JOIN articles a ON a.id = s.article_id ORDER BY 1"
+        ),
+    }
+
+
+def test_a_batch_stores_the_same_rows_as_one_by_one_writes(tmp_path: Path) -> None:
+    hit = {"concept": "jnim", "form": "JNIM", "count": 2, "first_offset": 3, "snippet": "… JNIM …"}
+    stored_first = article("/fr/afrique/old", title="Old", aliases=["https://www.france24.com/fr/old-alias"])
+    batch = [
+        article(
+            "/fr/afrique/a", aliases=["https://www.france24.com/fr/a?x=1"], keyword_hits=[hit], lexicon_version="v1"
+        ),
+        article("/fr/afrique/b", duplicate_of="https://www.france24.com/fr/afrique/a"),  # original in this batch
+        article("/fr/afrique/c", duplicate_of="https://www.france24.com/fr/old-alias"),  # stored, by its alias
+        article("/fr/afrique/old", title="Old, updated", text=TEXT + " Mise à jour."),  # stored: an update
+        article("/fr/afrique/a", keyword_hits=[hit], lexicon_version="v1"),  # repeated in the batch: unchanged
+        article(
+            "/fr/afrique/d", aliases=["https://www.france24.com/fr/a?x=1", "https://www.france24.com/fr/old-alias"]
+        ),
+        article("/fr/afrique/e", text="Un autre texte. " * 20, minhash=b"\x01\x02"),
+    ]
+    dumps, outcomes = [], []
+    for mode in ("one_by_one", "batch"):
+        db = tmp_path / f"{mode}.db"
+        engine = open_database(f"sqlite:///{db}")
+        try:
+            with session_factory(engine).begin() as session:
+                repo.ensure_outlets(session, {"france24": "France 24"})
+                write_article(session, record_from_item(stored_first), None)
+            with session_factory(engine).begin() as session:
+                records = [record_from_item(item) for item in batch]
+                if mode == "batch":
+                    results = write_articles(session, records, None)
+                else:
+                    results = [write_article(session, record, None) for record in records]
+            outcomes.append([r.outcome for r in results])
+        finally:
+            engine.dispose()
+        dumps.append(_dump(db))
+    assert outcomes[0] == outcomes[1] == ["new", "new", "new", "updated", "unchanged", "new", "new"]
+    assert dumps[0] == dumps[1]
+    assert ("https://www.france24.com/fr/afrique/b", "https://www.france24.com/fr/afrique/a") in [
+        (row[0], row[4]) for row in dumps[1]["articles"]
+    ]
