@@ -80,7 +80,7 @@ class DedupPipeline:
         settings = crawler.settings
         if not settings.getbool("SAHEL_DEDUP_ENABLED", True):
             raise NotConfigured("SAHEL_DEDUP_ENABLED is off")
-        max_items = settings.getint("SAHEL_DEDUP_MAX_ITEMS", 20_000)
+        max_items = settings.getint("SAHEL_DEDUP_MAX_ITEMS", 10_000)
         pipeline = cls(
             settings["SAHEL_DB_URL"],
             crawler.stats,

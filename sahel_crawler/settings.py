@@ -46,8 +46,9 @@ SAHEL_REFRESH = False
 SAHEL_DEDUP_ENABLED = True
 # Near-duplicate signatures created in this many days are loaded at start.
 SAHEL_DEDUP_WINDOW_DAYS = 30
-# Most signatures held in memory, newest kept (~10 KB each: 20k is about 200 MB).
-SAHEL_DEDUP_MAX_ITEMS = 20_000
+# Most signatures held in memory, newest kept (~10 KB each: 10k is about 100 MB). Syndicated
+# copies appear within days; 10k covers a month of a few hundred articles a day.
+SAHEL_DEDUP_MAX_ITEMS = 10_000
 # Estimated Jaccard similarity of word 3-shingles from which two bodies are near-duplicates.
 SAHEL_DEDUP_THRESHOLD = 0.4
 
@@ -104,6 +105,10 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.middlewares.RobotsServerErrorMiddleware": 70,
 }
 METAREFRESH_ENABLED = False
+# Pending requests wait in disk queues (a temporary folder), so a crawl of a large archive does
+# not hold every discovered request in memory; SAHEL_DISK_QUEUE = False keeps them in memory.
+SCHEDULER = "sahel_crawler.frontier.DiskQueueScheduler"
+SAHEL_DISK_QUEUE = True
 
 # -- The pipeline ---------------------------------------------------------------------------
 # Extraction comes first: canonicalisation needs the page's declared rel=canonical, and every
