@@ -15,7 +15,10 @@ with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental)
                                (Scrapy engine, downloads, spider, dispatch, start-up)
   overhead                     CPU of the crawl's processes minus extraction, over extraction
   cpu_utilisation              CPU seconds of the crawl's processes / (wall seconds x cores)
-  peak_rss_mb                  peak of the summed RSS of the crawler and its workers (polled /proc)
+  peak_rss_mb                  peak of the summed RSS of the crawler and its workers (polled /proc);
+                               shared library pages count once per process
+  peak_pss_mb                  the same with PSS, shared pages divided among the processes: the
+                               memory the crawl really holds
 
 The replay server runs in this process; its CPU is reported apart (`replay_cpu_s`). Numbers on a
 shared machine are noisy: rerun, and compare runs made on an idle machine. news-please runs on a
@@ -135,6 +138,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _pss_bytes(pid: int) -> int:
+    # Proportional set size: pages shared between processes (libraries, forked memory) are
+    # divided among them, so the sum over processes is the memory the crawl really holds.
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 class TreeMonitor(threading.Thread):
     """Polls /proc for a process and its descendants: peak summed RSS and CPU seconds per process."""
 
@@ -143,6 +155,7 @@ class TreeMonitor(threading.Thread):
         self.pid, self.interval = pid, interval
         self.cpu: dict[int, float] = {}
         self.peak_rss = 0
+        self.peak_pss = 0
         self.peak_processes = 0
         self._done = threading.Event()
 
@@ -152,17 +165,19 @@ class TreeMonitor(threading.Thread):
             self._done.wait(self.interval)
 
     def sample(self) -> None:
-        rss, pids = 0, _children(self.pid)
+        rss, pss, pids = 0, 0, _children(self.pid)
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 statm = Path(f"/proc/{pid}/statm").read_text().split()
+                pss += _pss_bytes(pid)
             except OSError:
                 continue
             self.cpu[pid] = (int(fields[11]) + int(fields[12])) / _CLK
             rss += int(statm[1]) * _PAGE
         if rss > self.peak_rss:
             self.peak_rss, self.peak_processes = rss, len(pids)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def stop(self) -> None:
         self._done.set()
@@ -205,6 +220,7 @@ def run_crawl(
         "tree_cpu_s": sum(monitor.cpu.values()),
         "processes": monitor.peak_processes,
         "peak_rss_mb": monitor.peak_rss / 2**20,
+        "peak_pss_mb": monitor.peak_pss / 2**20,
         # this process's CPU meanwhile: the replay server answering the crawler
         "replay_cpu_s": (after.user + after.system) - (before.user + before.system),
         "stdout": out,
@@ -355,6 +371,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "crawl_cpu_s": round(first["tree_cpu_s"], 2),
         "replay_cpu_s": round(first["replay_cpu_s"], 2),
         "peak_rss_mb": round(max(first["peak_rss_mb"], second["peak_rss_mb"]), 1),
+        "peak_pss_mb": round(max(first["peak_pss_mb"], second["peak_pss_mb"]), 1),
         "peak_processes": first["processes"],
         "incremental_run_s": round(second["wall_s"], 2),
         "incremental_share": round(second["wall_s"] / first["wall_s"], 3),

@@ -66,4 +66,5 @@ def test_crawl_benchmark_emits_every_key_on_a_tiny_site() -> None:
         result["end_to_end_pages_per_s"] / result["extraction_only_pages_per_s"], rel=0.02
     )
     assert result["peak_rss_mb"] > 0 and result["peak_processes"] >= 2, "the crawler and its workers"
+    assert 0 < result["peak_pss_mb"] <= result["peak_rss_mb"], "shared pages are divided, never added"
     assert result["incremental_requests"] < 20, "the second run fetches no stored article again"
