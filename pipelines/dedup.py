@@ -71,7 +71,9 @@ class DedupPipeline:
         self._engine: Any = None
         self._published: dict[str, datetime | None] = {}  # indexed key -> publication time
         self._original_of: dict[str, str] = {}  # duplicate's key -> its original's key (never a chain)
-        self._run_hashes: dict[str, str] = {}  # text hash -> key of the article kept in this crawl
+        # text hash -> key of an article kept in this crawl and not committed yet (once committed,
+        # the database answers, so memory does not grow with the crawl)
+        self._run_hashes: dict[str, str] = {}
         self._in_flight: dict[int, _InFlight] = {}
 
     @classmethod
@@ -231,7 +233,11 @@ class DedupPipeline:
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         """Once the item is stored: write waiting aliases and re-point a replaced original."""
         flight = self._in_flight.pop(id(item), None)
-        if flight is None or (not flight.aliases_waiting and flight.replaced_original is None):
+        if flight is None:
+            return
+        if flight.text_hash and self._run_hashes.get(flight.text_hash) == flight.key:
+            del self._run_hashes[flight.text_hash]  # the database finds it from now on
+        if not flight.aliases_waiting and flight.replaced_original is None:
             return
         with self.Session.begin() as session:
             if flight.aliases_waiting:

@@ -73,7 +73,10 @@ class IncrementalMiddleware:
         self.Session: Any = None
         self.lookups: Lookups | None = None
         self._engine: Any = None
-        self._passed: set[str] = set()  # not stored when first scheduled: repeats go to the dupefilter
+        # hash() of URLs not stored when first scheduled: repeats go to the dupefilter. Integers,
+        # not the URLs, as a first crawl of a large archive passes 100k of them (a collision only
+        # means one stored article fetched again, which storage absorbs).
+        self._passed: set[int] = set()
         self._skipped: set[str] = set()
         self._validators: dict[str, tuple[str | None, str | None]] = {}
 
@@ -122,7 +125,7 @@ class IncrementalMiddleware:
         url = self._canonical(request)
         if url in self._skipped:
             raise AlreadyStored(url)
-        if url in self._passed:
+        if hash(url) in self._passed:
             return
         try:
             stored = self.lookups.is_stored_url(url)
@@ -130,7 +133,7 @@ class IncrementalMiddleware:
             logger.warning("cannot check %s against the database: %s", url, exc)
             return
         if not stored:
-            self._passed.add(url)
+            self._passed.add(hash(url))
             return
         self._skipped.add(url)
         self.stats.inc_value("sahel/skipped_seen")

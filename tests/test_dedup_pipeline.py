@@ -112,6 +112,7 @@ def test_every_item_gets_a_text_hash_and_a_signature(start_crawl, db: Path) -> N
 def test_exact_copy_in_the_same_crawl_becomes_an_alias(start_crawl, db: Path) -> None:
     crawl = start_crawl()
     assert crawl.feed(article("/fr/afrique/20261120-kidal", body("fr-kidal-fla"))) == "stored"
+    assert crawl.dedup._run_hashes == {}, "once committed, the database remembers it, not memory"
     # the same words with other spacing and punctuation, under another section
     copy = article("/fr/france/20261120-kidal", body("fr-kidal-fla").replace(",", " ,").upper(),
                    aliases=["https://www.france24.com/fr/france/20261120-kidal?page=1"])  # fmt: skip
