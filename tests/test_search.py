@@ -92,6 +92,21 @@ def test_ranking_snippets_and_limit(indexed) -> None:  # type: ignore[no-untyped
             search(session, "mali", limit=0)
 
 
+def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    url, factory = indexed
+    both = urls(factory, "أزواد")
+    with factory() as session:
+        dated = session.execute(
+            select(Article.url, func.coalesce(Article.published_at, Article.fetched_at)).where(Article.url.in_(both))
+        ).all()
+    newest = max(dated, key=lambda row: row[1])[0]
+    monkeypatch.setattr("storage.search.PG_RANK_CANDIDATES", 1)
+    if url.startswith("postgresql"):
+        assert urls(factory, "أزواد") == [newest]
+    else:  # SQLite's FTS5 ranks every match: bm25 reads no text vectors
+        assert urls(factory, "أزواد") == both
+
+
 @pytest.mark.parametrize(
     "query",
     [
