@@ -25,6 +25,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.links import looks_like_article_url
@@ -178,13 +179,18 @@ class NewsSpider(scrapy.Spider):
         self._report(first, kind, reason, request.meta.get("outlet"))
 
     def on_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
-        """Report a redirect that leaves every outlet's hosts (Scrapy's offsite filter then drops it
-        silently, so the page would be lost without a word)."""
+        """Report a redirect that leaves every outlet's hosts, or that comes back to a URL of its own
+        chain (A -> B -> A): Scrapy's offsite and duplicate filters then drop it silently, so the
+        page would be lost without a word."""
         redirects = request.meta.get("redirect_urls")
-        if not redirects or request.dont_filter or self._on_allowed_host(request.url):
+        if not redirects or request.dont_filter:
             return
-        reason = f"redirected off the outlet's hosts to {request.url}: not followed"
-        self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
+        if not self._on_allowed_host(request.url):
+            reason = f"redirected off the outlet's hosts to {request.url}: not followed"
+            self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
+        elif same_page(request.url) in {same_page(u) for u in redirects}:
+            reason = f"redirect loop: {' -> '.join([*redirects, request.url])}"
+            self._report(redirects[0], "redirect", reason, request.meta.get("outlet"))
 
     def _on_allowed_host(self, url: str) -> bool:
         # Scrapy's offsite rule: an allowed domain or a subdomain of one.

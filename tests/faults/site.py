@@ -134,6 +134,8 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
         r.redirect(f"{DAY}redirect-loop-without-end?hop={n + 1}")(ex)
 
     fault("redirect-loop-without-end", hop, "redirect")
+    main.add(DAY + "redirect-cycle-partner-page", r.redirect(f"{DAY}redirect-cycle-between-two-pages"))
+    fault("redirect-cycle-between-two-pages", r.redirect(f"{DAY}redirect-cycle-partner-page"), "redirect")
     fault("redirect-to-a-host-of-no-outlet", r.redirect(elsewhere.url("/stolen")), REFUSALS)
     fault("redirect-to-cloud-metadata-address", r.redirect("http://169.254.169.254/latest/meta-data/"), REFUSALS)
     fault("redirect-to-private-network-address", r.redirect("http://10.0.0.1/admin"), REFUSALS)
