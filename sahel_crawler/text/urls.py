@@ -210,7 +210,10 @@ def canonicalize_url(url: str, *, rules: UrlRules | None = None) -> str:
     return found
 
 
-_CACHE_SIZE = 50_000  # URLs per rules object; the cache is simply emptied when full
+# URLs per rules object; the cache is simply emptied when full. The spider and the scheduler's
+# stored-URL check ask for a URL moments apart; the pipeline may ask much later and then works it
+# out again. Each entry costs ~350 bytes, so a large cache grows with a large crawl.
+_CACHE_SIZE = 10_000
 
 
 def _canonicalize(url: str, rules: UrlRules) -> str:
