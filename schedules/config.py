@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+# A YAML reader only (no crawler code): the scheduler never imports the code it schedules.
+from sahel_crawler.configfile import ConfigFileError, read_yaml
 
 DEFAULT_SCHEDULE = Path(__file__).with_name("default.yaml")
 KINDS = ("crawl", "digest", "command")
@@ -95,22 +97,12 @@ def format_duration(seconds: int) -> str:
 
 
 def load_schedule(path: str | Path | None = None) -> Schedule:
-    """Read and validate a schedule file (the bundled default when `path` is None).
-
-    Its YAML errors read like those of sahel_crawler/configfile.py, which schedules/ does not
-    import: the scheduler never imports the code it schedules.
-    """
+    """Read and validate a schedule file (the bundled default when `path` is None)."""
     path = Path(path) if path else DEFAULT_SCHEDULE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScheduleError(f"{path}: schedule file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScheduleError(f"{path}: cannot read schedule file: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark else ""
-        raise ScheduleError(f"{path}: malformed YAML{line}: {getattr(exc, 'problem', exc)}") from None
+        raw = read_yaml(path, "schedule file")
+    except ConfigFileError as exc:
+        raise ScheduleError(str(exc)) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("jobs"), dict) or not raw["jobs"]:
         raise ScheduleError(f"{path}: expected a mapping with a non-empty 'jobs:' mapping at the top")
     unknown = set(raw) - _TOP_KEYS
