@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +41,10 @@ class CliResult:
     stderr: str
 
 
+def _sahel_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "SAHEL_PROGRESS_INTERVAL": "0", **(env or {})}
+
+
 def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path = REPO) -> CliResult:
     """Run `python -m sahel_crawler ARGS` in a fresh process (Scrapy's reactor cannot restart)."""
     proc = subprocess.run(
@@ -48,9 +53,15 @@ def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = Non
         text=True,
         timeout=timeout,
         cwd=cwd,
-        env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0", **(env or {})},
+        env=_sahel_env(env),
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def start_sahel(*args: str, **popen: Any) -> subprocess.Popen[Any]:
+    """Start `python -m sahel_crawler ARGS` in the background, as `run_sahel` runs it;
+    `popen` goes to subprocess.Popen (stdout, stderr, start_new_session, ...)."""
+    return subprocess.Popen([sys.executable, "-m", "sahel_crawler", *args], cwd=REPO, env=_sahel_env(), **popen)
 
 
 @pytest.fixture(scope="session")

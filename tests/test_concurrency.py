@@ -4,7 +4,6 @@ duplicate, no crash; one crawl says "already running"."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sahel_crawler.replay import ReplayServer
-from tests.conftest import REPO, replay_settings_args
+from tests.conftest import replay_settings_args, start_sahel
 
 pytestmark = pytest.mark.slow
 
@@ -49,12 +48,8 @@ print(f"queries {done}")
 
 
 def _crawl(sources: Path, db: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sahel_crawler", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}",
-         *replay_settings_args()],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"},
-    )  # fmt: skip
+    args = ["crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", *replay_settings_args()]
+    return start_sahel(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")

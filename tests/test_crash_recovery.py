@@ -9,7 +9,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pytest
 
 from sahel_crawler.replay import BuiltSite, ReplayServer, Resource, Site
 from sahel_crawler.replay.bundled import build_bundled_site
-from tests.conftest import REPLAY_NOW, REPO, crawl_replay, replay_settings_args, run_sahel
+from tests.conftest import REPLAY_NOW, crawl_replay, replay_settings_args, run_sahel, start_sahel
 
 pytestmark = pytest.mark.slow
 
@@ -78,12 +77,8 @@ def _export(db: Path) -> list[dict]:
 
 
 def _start_crawl(sources: Path, db: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sahel_crawler", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}",
-         *replay_settings_args()],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"},
-    )  # fmt: skip
+    args = ["crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", *replay_settings_args()]
+    return start_sahel(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _kill_half_way(sources: Path, db: Path, total: int) -> int:

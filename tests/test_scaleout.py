@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from sahel_crawler import scaleout
 from sahel_crawler.replay import ReplayServer
-from tests.conftest import REPO, replay_settings_args, run_sahel
+from tests.conftest import replay_settings_args, run_sahel, start_sahel
 
 # Seconds an idle worker waits on the empty shared queue in these tests (30 in production).
 IDLE_CLOSE = "1"
@@ -71,13 +69,7 @@ def _run_workers(agents: list[str], args: list[str], log_dir: Path) -> None:
     procs = {}
     for agent in agents:
         with (log_dir / f"{agent}.log").open("w") as log:
-            procs[agent] = subprocess.Popen(
-                [sys.executable, "-m", "sahel_crawler", *args, "-s", f"USER_AGENT={agent}"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-                env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"},
-            )
+            procs[agent] = start_sahel(*args, "-s", f"USER_AGENT={agent}", stdout=log, stderr=subprocess.STDOUT)
     try:
         for agent, proc in procs.items():
             code = proc.wait(timeout=CRAWL_TIMEOUT)

@@ -3,7 +3,6 @@ coalesced and missed runs, a hung crawl killed at its time limit, one scheduler 
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sqlite3
@@ -22,7 +21,7 @@ import yaml
 from sahel_crawler.demo import REPLAY_OVERRIDES
 from schedules.config import load_schedule
 from schedules.scheduler import _paused, sync_jobs
-from tests.conftest import REPO, run_sahel
+from tests.conftest import run_sahel, start_sahel
 
 
 def _schedule(path: Path, jobs: dict[str, Any], **top: Any) -> Path:
@@ -47,11 +46,8 @@ class Daemon:
     def __init__(self, schedule: Path, db: Path, log: Path) -> None:
         self.log = log
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sahel_crawler", "schedule", "run", "--schedule", str(schedule),
-                 "--db", f"sqlite:///{db}"],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"},
-            )  # fmt: skip
+            args = ["schedule", "run", "--schedule", str(schedule), "--db", f"sqlite:///{db}"]
+            self.proc = start_sahel(*args, stdout=out, stderr=subprocess.STDOUT)
 
     def wait_for(self, condition: Callable[[], bool], within: float) -> None:
         """Poll until `condition` holds; fail if the daemon died or `within` seconds passed."""
