@@ -101,13 +101,8 @@ class SearchHit:
 
 
 def search_document(title: str | None, description: str | None, text: str | None) -> str:
-    """The text an article is indexed by (normalise it before `index_article`)."""
+    """The text an article is indexed by (normalise it before `index_articles`)."""
     return "\n\n".join(part for part in (title, description, text) if part)
-
-
-def index_article(session: Session, article_id: int, search_text: str) -> None:
-    """Put (or replace) an article's normalised text in the search index."""
-    index_articles(session, [(article_id, search_text)])
 
 
 def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
@@ -152,8 +147,10 @@ def sync_index(factory: sessionmaker[Session], normalise: Callable[[str], str], 
     while True:
         with factory.begin() as session:
             batch = pending_articles(session, batch_size)
-            for article_id, title, description, text in batch:
-                index_article(session, article_id, normalise(search_document(title, description, text)))
+            index_articles(
+                session,
+                [(article_id, normalise(search_document(*parts))) for article_id, *parts in batch],
+            )
         done += len(batch)
         if len(batch) < batch_size:
             return done
