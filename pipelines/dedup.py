@@ -171,8 +171,7 @@ class DedupPipeline:
         """(key, id or None while not committed) of the article kept with the same body."""
         if item.text_hash is None:
             return None
-        kept_key = self._run_hashes.get(item.text_hash)
-        kept_id = self.lookups.article_id(kept_key) if kept_key else None
+        kept_key, kept_id = self._run_hashes.get(item.text_hash), None  # in flight: no id yet
         if kept_key is None:
             found = self.lookups.kept_with_text_hash(item.text_hash)
             if found is None:

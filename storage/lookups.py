@@ -30,8 +30,6 @@ _STORED_VERSION = select(Article.id, Article.title, Article.text, Article.text_h
 _BY_TEXT_HASH = (
     select(Article.id, Article.url).where(Article.text_hash == bindparam("text_hash")).order_by(Article.id).limit(1)
 )
-_ARTICLE_ID = select(Article.id).where(Article.url == bindparam("url"))
-_ALIAS_ARTICLE_ID = select(ArticleAlias.article_id).where(ArticleAlias.url == bindparam("url"))
 _VALIDATORS = select(HttpValidator.etag, HttpValidator.last_modified).where(HttpValidator.url == bindparam("url"))
 
 
@@ -72,11 +70,6 @@ class Lookups:
         """(id, url) of the first stored article with this body fingerprint."""
         row = self._first(_BY_TEXT_HASH, text_hash=text_hash)
         return (row[0], row[1]) if row else None
-
-    def article_id(self, url: str) -> int | None:
-        """The id of the article stored under `url`, as its key or as one of its aliases."""
-        row = self._first(_ARTICLE_ID, url=url) or self._first(_ALIAS_ARTICLE_ID, url=url)
-        return row[0] if row else None
 
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
         """The (ETag, Last-Modified) remembered for `url`, or None."""

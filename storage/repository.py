@@ -135,14 +135,6 @@ def article_id_for_url(session: Session, url: str) -> int | None:
     return found
 
 
-def find_by_text_hash(session: Session, text_hash: str) -> tuple[int, str] | None:
-    """The first stored article with this body fingerprint, as (id, url)."""
-    row = session.execute(
-        select(Article.id, Article.url).where(Article.text_hash == text_hash).order_by(Article.id).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 def add_alias(session: Session, article_id: int, url: str, reason: str = "variant", *, guarded: bool = True) -> bool:
     """Record another URL of an article; False when the URL was already known.
 
@@ -180,14 +172,14 @@ def save_article(
 ) -> SaveResult:
     """Insert the article or update it in place; idempotent for an unchanged article.
 
-    Guarded (the default), each insert runs in a savepoint, so a row a concurrent crawl inserted
-    first is absorbed. `guarded=False` saves the savepoints for a batch of articles in one
-    transaction: such a conflict then raises IntegrityError and the caller rolls the batch back
-    and writes its articles again, guarded, one by one.
+    An insert runs in a savepoint, so a row a concurrent crawl inserted first is absorbed.
+    Guarded (the default), so do the aliases; `guarded=False` (`save_articles`, for articles
+    already stored) saves their savepoints: a conflict then raises IntegrityError and the caller
+    rolls the batch back and writes its articles again, guarded, one by one.
     """
     article = session.scalar(select(Article).where(Article.url == record.url))
     if article is None:
-        article = _insert_article(session, record, run_id, guarded=guarded)
+        article = _insert_article(session, record, run_id)
         if article is None:  # lost a race with a concurrent crawl: the row exists now
             return save_article(session, record, run_id)
         outcome = "new"
@@ -347,7 +339,8 @@ def _hit_row(article_id: int, hit: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _insert_article(session: Session, record: ArticleRecord, run_id: int | None, *, guarded: bool) -> Article | None:
+def _insert_article(session: Session, record: ArticleRecord, run_id: int | None) -> Article | None:
+    # Always in a savepoint: batches insert their new articles in `save_articles` instead.
     duplicate_of_id = article_id_for_url(session, record.duplicate_of_url) if record.duplicate_of_url else None
     article = Article(
         url=record.url,
@@ -359,10 +352,6 @@ def _insert_article(session: Session, record: ArticleRecord, run_id: int | None,
         lexicon_version=record.lexicon_version,
         **{name: getattr(record, name) for name in _UPDATABLE},
     )
-    if not guarded:
-        session.add(article)
-        session.flush()  # the id is needed for the rows that point at the article
-        return article
     try:
         with session.begin_nested():
             session.add(article)

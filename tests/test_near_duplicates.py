@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sahel_crawler.dedup import NearDuplicateIndex, normalized_words, shingles, text_fingerprint
+from sahel_crawler.dedup import NearDuplicateIndex, normalized_words, shingles, text_fingerprint, text_prints
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 F24_AR = CORPUS / "sahel-text" / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
@@ -92,6 +92,15 @@ def test_signature_round_trips_through_bytes() -> None:
     assert (loaded.hashvalues == signature.hashvalues).all()
     index.add(7, loaded)
     assert index.query(index.signature(AR_TEXT)) == 7
+
+
+@pytest.mark.parametrize("text", [AR_TEXT, FR_TEXT, "Kidal", "", "… — !"])
+def test_prints_from_the_workers_sign_exactly_as_the_text_does(text: str) -> None:
+    # Workers send shingle hashes, not text: stored signatures must not depend on which path made them.
+    index = NearDuplicateIndex()
+    prints = text_prints(text)
+    assert (index.signature_from_prints(prints).hashvalues == index.signature(text).hashvalues).all()
+    assert prints.text_hash == (text_fingerprint(text) if normalized_words(text) else None)
 
 
 def test_signatures_of_another_configuration_are_rejected() -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from sahel_crawler.dedup.prints import TextPrints
-from sahel_crawler.dedup.shingles import DEFAULT_SHINGLE_SIZE, SHINGLE_HASH, shingles, word_shingles
+from sahel_crawler.dedup.shingles import DEFAULT_SHINGLE_SIZE, SHINGLE_HASH, shingles
 
 Signature = LeanMinHash
 """A compact MinHash signature of one article (datasketch `LeanMinHash`)."""
@@ -71,13 +71,9 @@ class NearDuplicateIndex:
         self._entries: OrderedDict[Hashable, tuple[int, np.ndarray]] = OrderedDict()
         self._next_rank = 0
 
-    def signature(self, text: str, *, words: list[str] | None = None) -> Signature:
-        """The MinHash signature of a body text (compute once per article, then persist).
-
-        `words`, when given, are the text's `normalized_words` (saves normalising it again).
-        """
-        parts = shingles(text, self.shingle_size) if words is None else word_shingles(words, self.shingle_size)
-        return self._sign(parts, SHINGLE_HASH)
+    def signature(self, text: str) -> Signature:
+        """The MinHash signature of a body text (compute once per article, then persist)."""
+        return self._sign(shingles(text, self.shingle_size), SHINGLE_HASH)
 
     def signature_from_prints(self, prints: TextPrints) -> Signature:
         """The same signature as `signature(text)`, from the text's precomputed `text_prints`."""
