@@ -90,7 +90,7 @@ def open_database(url: str) -> Engine:
 
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with read_only(engine).connect() as connection:  # a reachability check takes no write lock
             connection.execute(text("SELECT 1"))
         ensure_schema(engine)
     except SchemaOutOfDate:

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, inspect
 
-from storage.db import DatabaseError, make_engine, safe_url
+from storage.db import DatabaseError, make_engine, read_only, safe_url
 from storage.views import ANALYST_INDEX_NAMES
 
 # Every module that defines tables on storage.models.Base.
@@ -83,14 +83,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, or None when it has none (empty, or made before migrations)."""
-    with engine.connect() as connection:
+    with read_only(engine).connect() as connection:  # never queues behind a crawl's writes
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def has_tables(engine: Engine) -> bool:
     """Whether the database holds any table the migrations manage."""
     managed = set(target_metadata().tables)
-    with engine.connect() as connection:
+    with read_only(engine).connect() as connection:
         return bool(managed & set(inspect(connection).get_table_names()))
 
 
