@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -55,8 +55,8 @@ class ExtractionFailed(DropItem):
 class ProcessedPage:
     """What the worker hands back for one page (small: the page itself stays in the worker)."""
 
+    # the article, its text led by the standfirst; None when the page has no article text
     extracted: ExtractedArticle | None
-    text: str  # body led by the standfirst; "" when the page has no article text
     language: tuple[str, float] | None  # detected (code, probability), or None
     prints: TextPrints | None  # the text's duplicate fingerprints, for the dedup stage
     extract_ms: float  # CPU time of extraction in the worker
@@ -98,7 +98,7 @@ def process_page(html: str, url: str, outlet: str, settings: PageSettings | None
     extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
     extract_ms = (time.process_time() - start) * 1000
     if extracted is None or len(extracted.text) < settings.min_text_chars:
-        return ProcessedPage(extracted, "", None, None, extract_ms, 0.0, 0.0)
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
     text = with_standfirst(extracted.text, extracted.description)
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars)
@@ -106,7 +106,7 @@ def process_page(html: str, url: str, outlet: str, settings: PageSettings | None
     start = time.process_time()
     prints = text_prints(text)
     prints_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(extracted, text, language, prints, extract_ms, language_ms, prints_ms)
+    return ProcessedPage(replace(extracted, text=text), language, prints, extract_ms, language_ms, prints_ms)
 
 
 def _worker_count(value: Any) -> int:
@@ -183,9 +183,6 @@ class ExtractionPipeline:
                 timeout=self.timeout,
                 initializer=init_worker,
                 initargs=(self.settings,),
-                # Nothing preloaded: a fork server holding trafilatura would add ~55 MB for the
-                # whole crawl; each worker imports what it needs itself (about a second).
-                preload=[],
             )
             logger.info("extraction in %d worker processes, %s s per page", self.workers, self.timeout)
 
@@ -240,12 +237,12 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/language", page.language_ms)
         self.stats.inc_value("sahel/time_ms/dedup_prints", page.prints_ms)
         extracted = page.extracted
-        if extracted is None or not page.text:
+        if extracted is None:
             self.stats.inc_value("sahel/no_text")
             raise NoArticleText(f"no article text on {item.url}")
         item.title = extracted.title or item.hints.get("title")
         item.author = extracted.author
-        item.text = page.text
+        item.text = extracted.text
         item.text_prints = page.prints
         item.description = extracted.description
         item.hints.setdefault("canonical_url", extracted.canonical_url)

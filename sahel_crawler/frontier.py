@@ -15,8 +15,6 @@ import tempfile
 from typing import Any
 
 from scrapy.core.scheduler import Scheduler
-from scrapy.utils.job import job_dir
-from scrapy.utils.misc import build_from_crawler, load_object
 
 
 class DiskQueueScheduler(Scheduler):
@@ -29,28 +27,11 @@ class DiskQueueScheduler(Scheduler):
         SAHEL_DISK_QUEUE  False keeps pending requests in memory (Scrapy's default without JOBDIR).
     """
 
-    _temporary: str | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DiskQueueScheduler:
-        """Build the scheduler; create the temporary queue folder when one is needed."""
-        settings = crawler.settings
-        jobdir = job_dir(settings)
-        temporary = None
-        if jobdir is None and settings.getbool("SAHEL_DISK_QUEUE", True):
-            temporary = jobdir = tempfile.mkdtemp(prefix="sahel-frontier-")
-        scheduler = cls(
-            dupefilter=build_from_crawler(load_object(settings["DUPEFILTER_CLASS"]), crawler),
-            jobdir=jobdir,
-            dqclass=load_object(settings["SCHEDULER_DISK_QUEUE"]),
-            mqclass=load_object(settings["SCHEDULER_MEMORY_QUEUE"]),
-            logunser=settings.getbool("SCHEDULER_DEBUG"),
-            stats=crawler.stats,
-            pqclass=load_object(settings["SCHEDULER_PRIORITY_QUEUE"]),
-            crawler=crawler,
-        )
-        scheduler._temporary = temporary
-        return scheduler
+    def __init__(self, *args: Any, jobdir: str | None = None, crawler: Any = None, **kwargs: Any) -> None:
+        self._temporary: str | None = None
+        if jobdir is None and crawler is not None and crawler.settings.getbool("SAHEL_DISK_QUEUE", True):
+            self._temporary = jobdir = tempfile.mkdtemp(prefix="sahel-frontier-")
+        super().__init__(*args, jobdir=jobdir, crawler=crawler, **kwargs)
 
     def close(self, reason: str) -> Any:
         """Close the queues and the duplicate filter; remove the temporary folder."""

@@ -207,6 +207,7 @@ def canonicalize_url(url: str, *, rules: UrlRules | None = None) -> str:
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[url] = found
+        cache[found] = found  # idempotent: later stages ask with the canonical form
     return found
 
 
