@@ -73,8 +73,8 @@ class PrivateAddressMiddleware:
 
     Host names are resolved before the request goes on (once per host, off the reactor thread):
     a name with any internal address is refused, whatever it is called ("vm", "127.1",
-    "2130706433", "localhost."). Scrapy's caching resolver then answers the connection from the
-    lookup made here.
+    "2130706433", "localhost."). The connection itself is resolved again by Scrapy's resolver, so
+    a name that changes its answer between the two lookups (DNS rebinding) is not caught here.
 
     Settings: SAHEL_ALLOWED_PRIVATE_HOSTS (hosts exempted as written, e.g. the loopback replay in
     tests; a name that merely resolves to an allowed address is not exempted).

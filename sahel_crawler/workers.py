@@ -7,7 +7,8 @@ thread, so a page that crashes its worker or runs past the time limit is known e
 worker is killed and replaced, that page fails, and every other page carries on.
 
 Workers are forked from a forkserver (never from the crawler, whose threads make a plain fork
-unsafe); the server imports the `preload` modules once, so new and replacement workers start warm.
+unsafe). The server preloads nothing (a server holding trafilatura would add ~55 MB for the whole
+crawl): each worker imports what it needs when it starts, about a second.
 Threads are used only to wait on the workers: extraction itself never runs in a thread (trafilatura
 is not thread-safe).
 """
@@ -19,7 +20,7 @@ import multiprocessing
 import queue
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
@@ -132,8 +133,6 @@ class WorkerPool:
         timeout: float | None = None,
         initializer: Callable[..., Any] | None = None,
         initargs: tuple[Any, ...] = (),
-        preload: Sequence[str] = (),
-        start_method: str = "forkserver",
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
@@ -141,10 +140,9 @@ class WorkerPool:
         self.timeout = timeout
         self._initializer = initializer
         self._initargs = initargs
-        self._context = multiprocessing.get_context(start_method)
-        if start_method == "forkserver":
-            # Replaces the default ["__main__"]: the crawler's entry point must not run in the server.
-            self._context.set_forkserver_preload(list(preload))
+        self._context = multiprocessing.get_context("forkserver")
+        # Replaces the default ["__main__"]: the crawler's entry point must not run in the server.
+        self._context.set_forkserver_preload([])
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -165,11 +163,6 @@ class WorkerPool:
             self._workers.remove(worker)
             self.replaced += 1
         return self._start()
-
-    def pids(self) -> list[int]:
-        """Process ids of the current workers."""
-        with self._lock:
-            return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run `func(*args)` in a worker; the future holds its result or the failure."""
