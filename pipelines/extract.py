@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
 from typing import Any
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from pipelines.language import DEFAULT_PREFIX_CHARS, detect_language
-from sahel_crawler.dedup import TextPrints, text_prints
-from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
+from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import registry_from_settings
@@ -32,81 +29,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 20.0
 
 
-def with_standfirst(text: str, standfirst: str | None) -> str:
-    """The body led by its standfirst when the extractor left it out: the standfirst is part of
-    the article (it often carries the key names), and flagging and search must see it."""
-    if not standfirst:
-        return text
-    head = " ".join(standfirst.split())[:60].rstrip(".…")
-    if not head or head in " ".join(text.split()):
-        return text
-    return f"{standfirst.strip()}\n{text}"
-
-
 class NoArticleText(DropItem):
     """A page without article text: counted, not stored."""
 
 
 class ExtractionFailed(DropItem):
     """Extraction crashed, raised or ran past the time limit on this page: recorded, skipped."""
-
-
-@dataclass(frozen=True)
-class ProcessedPage:
-    """What the worker hands back for one page (small: the page itself stays in the worker)."""
-
-    # the article, its text led by the standfirst; None when the page has no article text
-    extracted: ExtractedArticle | None
-    language: tuple[str, float] | None  # detected (code, probability), or None
-    prints: TextPrints | None  # the text's duplicate fingerprints, for the dedup stage
-    extract_ms: float  # CPU time of extraction in the worker
-    language_ms: float  # CPU time of language detection in the worker
-    prints_ms: float  # CPU time of the duplicate fingerprints in the worker
-
-
-@dataclass(frozen=True)
-class PageSettings:
-    """The per-crawl settings a worker needs, sent once when it starts."""
-
-    rules: dict[str, ExtractionRules]
-    min_text_chars: int
-    max_chars: int
-    language_prefix_chars: int
-
-
-_settings: PageSettings | None = None  # set in each worker by `init_worker`
-
-
-def init_worker(settings: PageSettings) -> None:
-    """Keep the crawl's settings and warm trafilatura and langdetect (profiles load on first use)."""
-    global _settings
-    _settings = settings
-    warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
-    extract_article(warm, "http://localhost/warm-up")
-    detect_language("Le Sahel est une région d'Afrique de l'Ouest.")
-
-
-def process_page(html: str, url: str, outlet: str, settings: PageSettings | None = None) -> ProcessedPage:
-    """Extract the article, detect its language and fingerprint its text for the dedup stage:
-    the CPU-heavy part of a page, run in a worker.
-
-    `settings` defaults to the ones the worker was started with.
-    """
-    settings = settings or _settings
-    assert settings is not None, "init_worker() was not called"
-    start = time.process_time()
-    extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
-    extract_ms = (time.process_time() - start) * 1000
-    if extracted is None or len(extracted.text) < settings.min_text_chars:
-        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
-    text = with_standfirst(extracted.text, extracted.description)
-    start = time.process_time()
-    language = detect_language(text, settings.language_prefix_chars)
-    language_ms = (time.process_time() - start) * 1000
-    start = time.process_time()
-    prints = text_prints(text)
-    prints_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(replace(extracted, text=text), language, prints, extract_ms, language_ms, prints_ms)
 
 
 def _worker_count(value: Any) -> int:
@@ -130,6 +58,7 @@ class ExtractionPipeline:
         SAHEL_EXTRACT_MAX_CHARS      pages are cut to this many characters before parsing.
         SAHEL_MIN_TEXT_CHARS         a shorter body is page chrome (a video caption), not an article.
         SAHEL_LANGUAGE_PREFIX_CHARS  language detection looks at this many characters of the body.
+        SAHEL_DETECT_LANGUAGES       the languages detection chooses among ("all": every profile).
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
                                      on the reactor thread (no pool, no time limit).
         SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker (default 20).
@@ -164,6 +93,7 @@ class ExtractionPipeline:
             min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS", 200),
             max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
             language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", DEFAULT_PREFIX_CHARS),
+            languages=detect_languages_setting(s),
         )
         timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(

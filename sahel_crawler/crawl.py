@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from pipelines.language import detect_languages_setting
 from sahel_crawler.sources import load_registry
 from storage.db import open_database
 
@@ -34,11 +35,12 @@ def crawl_settings(
 
 
 def check_crawl_inputs(settings: Settings) -> list[str]:
-    """Fail early, with a one-line reason, on a bad sources file, outlet or database;
-    return the ids of the outlets the crawl covers.
+    """Fail early, with a one-line reason, on a bad sources file, outlet, database or language
+    setting; return the ids of the outlets the crawl covers.
 
     Raises RegistryError (bad configuration) or DatabaseError (database unusable).
     """
+    detect_languages_setting(settings)
     registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
     outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
     open_database(settings["SAHEL_DB_URL"]).dispose()

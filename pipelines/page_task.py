@@ -1,0 +1,85 @@
+"""The extraction stage's work on one page, as it runs in a worker process.
+
+Extraction, language detection and the duplicate fingerprints of the text: the CPU-heavy part of
+a page. This module imports nothing from Scrapy, Twisted or the database layer, so each worker
+process holds only trafilatura, langdetect's profiles and the text helpers (about 50 MB less per
+worker than importing the pipeline module would cost). `pipelines.extract` sends the pages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
+from sahel_crawler.dedup.prints import TextPrints, text_prints
+from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+
+
+def with_standfirst(text: str, standfirst: str | None) -> str:
+    """The body led by its standfirst when the extractor left it out: the standfirst is part of
+    the article (it often carries the key names), and flagging and search must see it."""
+    if not standfirst:
+        return text
+    head = " ".join(standfirst.split())[:60].rstrip(".…")
+    if not head or head in " ".join(text.split()):
+        return text
+    return f"{standfirst.strip()}\n{text}"
+
+
+@dataclass(frozen=True)
+class ProcessedPage:
+    """What the worker hands back for one page (small: the page itself stays in the worker)."""
+
+    # the article, its text led by the standfirst; None when the page has no article text
+    extracted: ExtractedArticle | None
+    language: tuple[str, float] | None  # detected (code, probability), or None
+    prints: TextPrints | None  # the text's duplicate fingerprints, for the dedup stage
+    extract_ms: float  # CPU time of extraction in the worker
+    language_ms: float  # CPU time of language detection in the worker
+    prints_ms: float  # CPU time of the duplicate fingerprints in the worker
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The per-crawl settings a worker needs, sent once when it starts."""
+
+    rules: dict[str, ExtractionRules]
+    min_text_chars: int
+    max_chars: int
+    language_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
+
+
+_settings: PageSettings | None = None  # set in each worker by `init_worker`
+
+
+def init_worker(settings: PageSettings) -> None:
+    """Keep the crawl's settings and warm trafilatura and langdetect (profiles load on first use)."""
+    global _settings
+    _settings = settings
+    warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
+    extract_article(warm, "http://localhost/warm-up")
+    detect_language("Le Sahel est une région d'Afrique de l'Ouest.", languages=settings.languages)
+
+
+def process_page(html: str, url: str, outlet: str, settings: PageSettings | None = None) -> ProcessedPage:
+    """Extract the article, detect its language and fingerprint its text for the dedup stage.
+
+    `settings` defaults to the ones the worker was started with.
+    """
+    settings = settings or _settings
+    assert settings is not None, "init_worker() was not called"
+    start = time.process_time()
+    extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
+    extract_ms = (time.process_time() - start) * 1000
+    if extracted is None or len(extracted.text) < settings.min_text_chars:
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
+    text = with_standfirst(extracted.text, extracted.description)
+    start = time.process_time()
+    language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)
+    language_ms = (time.process_time() - start) * 1000
+    start = time.process_time()
+    prints = text_prints(text)
+    prints_ms = (time.process_time() - start) * 1000
+    return ProcessedPage(replace(extracted, text=text), language, prints, extract_ms, language_ms, prints_ms)
