@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,3 +113,11 @@ def read_only(engine: Engine) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """The sessionmaker the application uses for `engine` (objects stay readable after commit)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` for the session's database, with its ON CONFLICT clauses
+    (SQLite and PostgreSQL have the same ones)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

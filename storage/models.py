@@ -18,8 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -90,6 +93,17 @@ class Article(Base):
     keyword_hits: Mapped[list[KeywordHit]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="KeywordHit.concept_id"
     )
+
+    @hybrid_property
+    def dated_at(self) -> datetime:
+        """When the article happened: its publication time, else the time it was fetched."""
+        return self.published_at if self.published_at is not None else self.fetched_at
+
+    @dated_at.inplace.expression
+    @classmethod
+    def _dated_at_expression(cls) -> ColumnElement[datetime]:
+        # The expression the analysts' indexes cover (storage/views.py): keep the two in step.
+        return func.coalesce(cls.published_at, cls.fetched_at)
 
 
 class ArticleAlias(Base):

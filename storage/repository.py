@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from storage.db import dialect_insert
+from storage.filters import ArticleFilter
 from storage.models import (
     Article,
     ArticleAlias,
@@ -74,18 +76,16 @@ class SaveResult:
 def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
     """Insert missing outlets (id -> name) and refresh the names of known ones.
 
-    Safe when several crawls start at once on one database (scaled-out workers).
+    Safe when several crawls start at once on one database (scaled-out workers): the missing
+    outlets go in one INSERT that skips any a concurrent crawl inserted first.
     """
     known = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(list(outlets))))}
-    for oid, name in outlets.items():
-        if oid in known:
-            known[oid].name = name
-            continue
-        try:
-            with session.begin_nested():
-                session.add(Outlet(id=oid, name=name))
-        except IntegrityError:  # a concurrent crawl inserted it first
-            pass
+    for oid, outlet in known.items():
+        outlet.name = outlets[oid]
+    missing = [{"id": oid, "name": outlets[oid]} for oid in sorted(outlets) if oid not in known]
+    if missing:
+        table = Outlet.__table__
+        session.execute(dialect_insert(session, table).on_conflict_do_nothing(index_elements=[table.c.id]), missing)
     session.flush()
 
 
@@ -129,10 +129,7 @@ def recent_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
 
 def article_id_for_url(session: Session, url: str) -> int | None:
     """The id of the article stored under `url`, either as its key or as one of its aliases."""
-    found = session.scalar(select(Article.id).where(Article.url == url))
-    if found is None:
-        found = session.scalar(select(ArticleAlias.article_id).where(ArticleAlias.url == url))
-    return found
+    return _article_ids(session, [url], aliases=True).get(url)
 
 
 def add_alias(session: Session, article_id: int, url: str, reason: str = "variant", *, guarded: bool = True) -> bool:
@@ -220,7 +217,7 @@ def save_articles(session: Session, records: list[ArticleRecord], run_id: int | 
     that repeat a URL of the batch, go through `save_article` afterwards, in order. A
     concurrent crawl's insert of the same URL raises IntegrityError, as with `guarded=False`.
     """
-    stored = _stored_article_ids(session, [r.url for r in records])
+    stored = _article_ids(session, [r.url for r in records])
     fresh: dict[str, int] = {}  # url -> position of the record that inserts it
     for position, record in enumerate(records):
         if record.url not in stored and record.url not in fresh:
@@ -250,22 +247,16 @@ def save_articles(session: Session, records: list[ArticleRecord], run_id: int | 
     return [r for r in results if r is not None]
 
 
-def _stored_article_ids(session: Session, urls: list[str]) -> dict[str, int]:
+def _article_ids(session: Session, urls: Iterable[str], *, aliases: bool = False) -> dict[str, int]:
+    """The ids of the articles stored under `urls` as their keys or, with `aliases`, as one of
+    their aliases (a key wins), a few statements per 500 URLs; unknown URLs are left out."""
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(set(urls))):
-        found.update(
-            (url, article_id)
-            for url, article_id in session.execute(select(Article.url, Article.id).where(Article.url.in_(chunk)))
-        )
-    return found
-
-
-def _stored_urls(session: Session, urls: Iterable[str]) -> set[str]:
-    """Which of `urls` are stored, as article keys or aliases."""
-    found: set[str] = set()
-    for chunk in _chunks(sorted(set(urls))):
-        found.update(session.scalars(select(Article.url).where(Article.url.in_(chunk))))
-        found.update(session.scalars(select(ArticleAlias.url).where(ArticleAlias.url.in_(chunk))))
+        found.update(session.execute(select(Article.url, Article.id).where(Article.url.in_(chunk))).all())
+        rest = [url for url in chunk if url not in found] if aliases else []
+        if rest:
+            by_alias = select(ArticleAlias.url, ArticleAlias.article_id).where(ArticleAlias.url.in_(rest))
+            found.update(session.execute(by_alias).all())
     return found
 
 
@@ -293,12 +284,8 @@ def _link_duplicates(session: Session, new: list[ArticleRecord], inserted: dict[
     pending = [r for r in new if r.duplicate_of_url]
     if not pending:
         return
-    elsewhere = {r.duplicate_of_url for r in pending if r.duplicate_of_url not in inserted}
-    originals = dict(inserted)
-    for url in elsewhere:
-        article_id = article_id_for_url(session, url)  # type: ignore[arg-type]
-        if article_id is not None:
-            originals[url] = article_id  # type: ignore[index]
+    elsewhere = [r.duplicate_of_url for r in pending if r.duplicate_of_url not in inserted]
+    originals = _article_ids(session, elsewhere, aliases=True) | inserted  # type: ignore[arg-type]
     updates = [
         {"row_id": inserted[r.url], "original_id": originals[r.duplicate_of_url]}  # type: ignore[index]
         for r in pending
@@ -318,7 +305,7 @@ def _add_new_aliases(session: Session, new: list[ArticleRecord], inserted: dict[
     wanted = [(inserted[r.url], alias) for r in new for alias in r.aliases if alias != r.url]
     if not wanted:
         return
-    taken = _stored_urls(session, (alias for _, alias in wanted)) | set(inserted)
+    taken = set(_article_ids(session, (alias for _, alias in wanted), aliases=True)) | set(inserted)
     rows = []
     for article_id, alias in wanted:
         if alias not in taken:
@@ -395,40 +382,17 @@ def articles_per_outlet_and_language(session: Session) -> list[tuple[str, str | 
 # -- export -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ArticleFilter:
-    """Which stored articles a query returns; every field optional."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    outlets: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    concepts: tuple[str, ...] = ()  # flagged with at least one of these lexicon concepts
-
-
 def iter_articles(session: Session, flt: ArticleFilter, batch_size: int = 500) -> Iterator[Article]:
     """Stored articles matching `flt` by publication time (fetch time when unknown), oldest first.
 
     Loads aliases, keyword hits and the original of a duplicate with the article, in batches,
     so an export of the whole database runs in bounded memory.
     """
-    when = func.coalesce(Article.published_at, Article.fetched_at)
-    query = select(Article).options(
-        selectinload(Article.aliases),
-        selectinload(Article.keyword_hits),
-        selectinload(Article.duplicate_of),
+    query = (
+        select(Article)
+        .options(selectinload(Article.aliases), selectinload(Article.keyword_hits), selectinload(Article.duplicate_of))
+        .where(*flt.clauses())
     )
-    if flt.since:
-        query = query.where(when >= flt.since)
-    if flt.until:
-        query = query.where(when < flt.until)
-    if flt.outlets:
-        query = query.where(Article.outlet_id.in_(flt.outlets))
-    if flt.languages:
-        query = query.where(or_(*(Article.language == lang for lang in flt.languages)))
-    if flt.concepts:
-        flagged = select(KeywordHit.article_id).where(KeywordHit.concept_id.in_(flt.concepts))
-        query = query.where(Article.id.in_(flagged))
     last_id = 0
     while True:
         batch = list(session.scalars(query.where(Article.id > last_id).order_by(Article.id).limit(batch_size)))

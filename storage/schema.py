@@ -66,11 +66,9 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
-def _config(url: str | None = None) -> Config:
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url:
-        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
@@ -103,7 +101,7 @@ def _with_engine(engine_or_url: Engine | str) -> tuple[Engine, bool]:
 def _run(engine_or_url: Engine | str, action: str, revision: str) -> None:
     engine, owned = _with_engine(engine_or_url)
     try:
-        config = _config(engine.url.render_as_string(hide_password=False))
+        config = _config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection
             getattr(command, action)(config, revision)

@@ -18,7 +18,7 @@ commits batch by batch. Every value reaches the database as a bound parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,11 +39,11 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Article, Base, KeywordHit, UTCDateTime, utcnow
+from storage.db import dialect_insert
+from storage.filters import ArticleFilter
+from storage.models import Article, Base, UTCDateTime, utcnow
 
 article_search = Table(
     "article_search",
@@ -73,17 +73,6 @@ PG_RANK_CANDIDATES = 1000
 
 
 @dataclass(frozen=True)
-class SearchFilter:
-    """Which articles a search considers; every field optional."""
-
-    concepts: tuple[str, ...] = ()
-    outlets: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    since: datetime | None = None  # publication time (fetch time when unknown), inclusive
-    until: datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True)
 class SearchHit:
     """One matching article, best first; `snippet` is normalised text with matches in [brackets]."""
 
@@ -110,9 +99,7 @@ def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
     if not documents:
         return
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(article_search)
+    statement = dialect_insert(session, article_search)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[article_search.c.article_id],
@@ -202,31 +189,10 @@ def _tsquery(terms: list[list[str]]) -> str:
     return " & ".join(parts)
 
 
-def _filters(flt: SearchFilter) -> list[ColumnElement[bool]]:
-    when = func.coalesce(Article.published_at, Article.fetched_at)
-    clauses: list[ColumnElement[bool]] = []
-    if flt.concepts:
-        clauses.append(concept_filter(flt.concepts))
-    if flt.outlets:
-        clauses.append(Article.outlet_id.in_(flt.outlets))
-    if flt.languages:
-        clauses.append(Article.language.in_(flt.languages))
-    if flt.since:
-        clauses.append(when >= flt.since)
-    if flt.until:
-        clauses.append(when < flt.until)
-    return clauses
-
-
-def concept_filter(concepts: Iterable[str]) -> ColumnElement[bool]:
-    """A WHERE clause on `articles`: the article has a keyword hit of one of `concepts`."""
-    return Article.id.in_(select(KeywordHit.article_id).where(KeywordHit.concept_id.in_(list(concepts))))
-
-
 def search(
     session: Session,
     query: str,
-    flt: SearchFilter | None = None,
+    flt: ArticleFilter | None = None,
     limit: int = 20,
     marks: tuple[str, str] = ("[", "]"),
 ) -> list[SearchHit]:
@@ -239,7 +205,7 @@ def search(
     terms = parse_query(query)
     if not terms:
         return []
-    flt = flt or SearchFilter()
+    flt = flt or ArticleFilter()
     columns = (Article.id, Article.url, Article.outlet_id, Article.language, Article.title, Article.published_at)
     if session.get_bind().dialect.name == "postgresql":
         statement = _postgresql(terms, flt, limit, marks, columns)
@@ -249,38 +215,38 @@ def search(
 
 
 def _sqlite(
-    terms: list[list[str]], flt: SearchFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    terms: list[list[str]], flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
 ) -> Select[Any]:
     # bm25() is lower for better matches; negate it so that higher is better on both databases.
-    rank = -func.bm25(_FTS_NAME)
+    rank = (-func.bm25(_FTS_NAME)).label("rank")
     snippet = func.snippet(_FTS_NAME, 0, marks[0], marks[1], "…", SNIPPET_WORDS)
     return (
-        select(*columns, rank.label("rank"), snippet.label("snippet"))
+        select(*columns, rank, snippet.label("snippet"))
         .select_from(_fts)
         .join(Article, Article.id == _fts.c.rowid)
-        .where(_FTS_NAME.match(bindparam("fts_query", _fts5_query(terms))), *_filters(flt))
-        .order_by(func.bm25(_FTS_NAME), Article.id)
+        .where(_FTS_NAME.match(bindparam("fts_query", _fts5_query(terms))), *flt.clauses())
+        .order_by(rank.desc(), Article.id)
         .limit(limit)
     )
 
 
 def _postgresql(
-    terms: list[list[str]], flt: SearchFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    terms: list[list[str]], flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
 ) -> Select[Any]:
     query = func.to_tsquery(_TS_CONFIG, bindparam("ts_query", _tsquery(terms)))
-    rank = func.ts_rank_cd(_VECTOR, query)
+    rank = func.ts_rank_cd(_VECTOR, query).label("rank")
     # Finding and ordering the matches by date needs the index and the articles' dates only;
     # ranking reads each candidate's whole tsvector, so only the newest candidates are ranked.
     candidates = (
         select(Article.id)
         .join(article_search, article_search.c.article_id == Article.id)
-        .where(_VECTOR.op("@@")(query), *_filters(flt))
-        .order_by(func.coalesce(Article.published_at, Article.fetched_at).desc(), Article.id.desc())
+        .where(_VECTOR.op("@@")(query), *flt.clauses())
+        .order_by(Article.dated_at.desc(), Article.id.desc())
         .limit(PG_RANK_CANDIDATES)
         .subquery()
     )
     best = (
-        select(*columns, article_search.c.search_text, rank.label("rank"))
+        select(*columns, article_search.c.search_text, rank)
         .join(article_search, article_search.c.article_id == Article.id)
         .join(candidates, candidates.c.id == Article.id)
         .order_by(rank.desc(), Article.id)

@@ -7,8 +7,10 @@ file or a fresh PostgreSQL database, dropped afterwards) and `sample_articles`.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from storage import repository as repo
 from storage.db import open_database, session_factory
 from storage.digests import claim_email
 from storage.health import outlet_health
-from storage.models import Article, ArticleAlias, KeywordHit
+from storage.models import Article, ArticleAlias, KeywordHit, Outlet
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -147,6 +149,38 @@ def test_save_article_is_an_idempotent_upsert(db_url: str) -> None:
         assert [a.url for a in session.scalars(select(ArticleAlias))] == ["https://f24.example/ar/1?xtor=RSS"]
         assert repo.article_id_for_url(session, "https://f24.example/ar/1?xtor=RSS") == article.id
         assert repo.count_articles(session) == 5
+    engine.dispose()
+
+
+def test_outlets_are_added_renamed_and_a_concurrent_insert_is_absorbed(db_url: str) -> None:
+    engine = open_database(db_url)
+    factory = session_factory(engine)
+    with factory.begin() as session:
+        repo.ensure_outlets(session, {"meo": "MEO"})
+    with factory.begin() as session:
+        repo.ensure_outlets(session, {"meo": "Middle East Online", "bbc": "BBC"})
+    first = factory()
+    first.begin()
+    repo.ensure_outlets(first, {"france24": "France 24"})  # not committed yet
+
+    def second() -> None:
+        with factory.begin() as session:
+            repo.ensure_outlets(session, {"france24": "France 24", "rfi": "RFI"})
+
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(second)
+        time.sleep(0.3)
+        assert not later.done()  # waits for the first transaction's row (or SQLite's write lock)
+        first.commit()
+        later.result(timeout=30)  # the row the first inserted is skipped, not an error
+    first.close()
+    with factory() as session:
+        assert dict(session.execute(select(Outlet.id, Outlet.name)).all()) == {
+            "bbc": "BBC",
+            "france24": "France 24",
+            "meo": "Middle East Online",
+            "rfi": "RFI",
+        }
     engine.dispose()
 
 

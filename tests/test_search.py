@@ -19,8 +19,9 @@ from sahel_crawler.commands.search import search_command
 from sahel_crawler.text.fold import fold_key
 from storage import repository as repo
 from storage.db import open_database, session_factory
+from storage.filters import ArticleFilter
 from storage.models import Article
-from storage.search import SearchFilter, article_search, pending_articles, search, sync_index, word_variants
+from storage.search import article_search, pending_articles, search, sync_index, word_variants
 from tests.test_postgres_storage import BACKENDS, DAY, fill, sample_articles, throwaway_database
 
 
@@ -36,7 +37,7 @@ def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         engine.dispose()
 
 
-def urls(factory, query: str, flt: SearchFilter | None = None, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def urls(factory, query: str, flt: ArticleFilter | None = None, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
     with factory() as session:
         return [h.url for h in search(session, fold_key(query), flt, **kwargs)]
 
@@ -67,15 +68,15 @@ def test_phrases_match_in_order(indexed) -> None:  # type: ignore[no-untyped-def
 
 def test_filters(indexed) -> None:  # type: ignore[no-untyped-def]
     _, factory = indexed
-    assert urls(factory, "أزواد", SearchFilter(outlets=("meo",))) == ["https://meo.example/ar/2"]
-    assert urls(factory, "مالي", SearchFilter(languages=("ar",))) == ["https://meo.example/ar/2"]
-    assert urls(factory, "mali", SearchFilter(languages=("ar",))) == []
-    assert set(urls(factory, "attaque", SearchFilter(concepts=("mali",)))) == {
+    assert urls(factory, "أزواد", ArticleFilter(outlets=("meo",))) == ["https://meo.example/ar/2"]
+    assert urls(factory, "مالي", ArticleFilter(languages=("ar",))) == ["https://meo.example/ar/2"]
+    assert urls(factory, "mali", ArticleFilter(languages=("ar",))) == []
+    assert set(urls(factory, "attaque", ArticleFilter(concepts=("mali",)))) == {
         "https://f24.example/fr/3",
         "https://meo.example/fr/4",
     }
-    assert urls(factory, "attaque", SearchFilter(concepts=("niger",))) == []
-    window = SearchFilter(since=DAY - timedelta(days=1), until=DAY + timedelta(hours=12))
+    assert urls(factory, "attaque", ArticleFilter(concepts=("niger",))) == []
+    window = ArticleFilter(since=DAY - timedelta(days=1), until=DAY + timedelta(hours=12))
     assert urls(factory, "أزواد", window) == ["https://f24.example/ar/1"]
     assert urls(factory, "niamey", window) == ["https://bbc.example/en/5"]  # undated: fetch time counts
 
@@ -97,7 +98,7 @@ def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypat
     both = urls(factory, "أزواد")
     with factory() as session:
         dated = session.execute(
-            select(Article.url, func.coalesce(Article.published_at, Article.fetched_at)).where(Article.url.in_(both))
+            select(Article.url, Article.dated_at).where(Article.url.in_(both))
         ).all()
     newest = max(dated, key=lambda row: row[1])[0]
     monkeypatch.setattr("storage.search.PG_RANK_CANDIDATES", 1)

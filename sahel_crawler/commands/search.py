@@ -15,7 +15,8 @@ from sahel_crawler.commands.common import db_option, parse_when, user_errors
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.text.fold import fold_key
 from storage.db import open_database, session_factory
-from storage.search import SearchFilter, SearchHit, search, sync_index
+from storage.filters import ArticleFilter
+from storage.search import SearchHit, search, sync_index
 
 FIELDS = ("rank", "published_at", "outlet", "language", "title", "url", "snippet")
 
@@ -64,8 +65,12 @@ def search_command(
 
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
     """
-    flt = SearchFilter(
-        concepts, outlets, languages, parse_when(since, option="--since"), parse_when(until, end=True, option="--until")
+    flt = ArticleFilter(
+        since=parse_when(since, option="--since"),
+        until=parse_when(until, end=True, option="--until"),
+        outlets=outlets,
+        languages=languages,
+        concepts=concepts,
     )
     with user_errors():
         engine = open_database(db_url)

@@ -182,7 +182,7 @@ def _hits(
     session: Session, start: datetime, end: datetime, concepts: tuple[str, ...], languages: tuple[str, ...]
 ) -> list[_Hit]:
     """(article, concept) pairs of the window, each with the id of its story's original."""
-    when = func.coalesce(Article.published_at, Article.fetched_at)
+    when = Article.dated_at
     query = (
         select(Article.id, Article.duplicate_of_id, Article.outlet_id, Article.language, when, KeywordHit.concept_id)
         .join(KeywordHit, KeywordHit.article_id == Article.id)
@@ -194,12 +194,7 @@ def _hits(
         query = query.where(Article.language.in_(languages))
     rows = session.execute(query).all()
     roots = _roots(session, {r[0]: r[1] for r in rows})
-    return [_Hit(r[0], roots[r[0]], r[2], r[3], _aware(r[4]), r[5]) for r in rows]
-
-
-def _aware(moment: datetime) -> datetime:
-    # coalesce() loses the column type, so SQLite hands back naive UTC
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return [_Hit(r[0], roots[r[0]], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def _roots(session: Session, parent: dict[int, int | None]) -> dict[int, int]:
@@ -337,11 +332,10 @@ def _history(hits: list[_Hit], top: list[str], period: Period, labels: dict[str,
 
 
 def _outlet_health(session: Session, period: Period, flagged: Counter[str]) -> tuple[OutletHealth, ...]:
-    when = func.coalesce(Article.published_at, Article.fetched_at)
     stored = dict(
         session.execute(
             select(Article.outlet_id, func.count())
-            .where(when >= period.start, when < period.end)
+            .where(Article.dated_at >= period.start, Article.dated_at < period.end)
             .group_by(Article.outlet_id)
         ).all()
     )

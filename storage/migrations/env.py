@@ -1,4 +1,5 @@
-"""Alembic environment: runs the migrations on the connection `storage.schema` hands over.
+"""Alembic environment: runs the migrations on the connection `storage.schema` hands over
+(there is no offline mode: migrations always run on a live connection).
 
 The whole upgrade (or downgrade) is one transaction: on SQLite the engine's BEGIN IMMEDIATE
 holds the write lock from the moment the current revision is read, and on PostgreSQL a
@@ -17,19 +18,7 @@ from storage.schema import MIGRATION_LOCK_KEY, autogenerate_include, target_meta
 config = context.config
 
 
-def run_migrations_offline() -> None:
-    """Print the SQL of the migrations (alembic --sql) instead of running them."""
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata(),
-        literal_binds=True,
-        include_object=autogenerate_include,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
+def run_migrations() -> None:
     """Run the migrations on the connection given in `config.attributes["connection"]`."""
     connection = config.attributes["connection"]
     context.configure(
@@ -47,7 +36,4 @@ def run_migrations_online() -> None:
         context.run_migrations()
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+run_migrations()
