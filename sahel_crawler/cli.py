@@ -2,22 +2,25 @@
 
 Exit status: 0 when the command ran (page-level failures of a crawl are logged and counted),
 1 when it could not run (database unreachable, ...), 2 for bad usage or configuration.
-Every non-zero exit prints a one-line reason.
+Every non-zero exit prints a one-line reason; a bad option value is click's usage error, whose
+last line gives the reason.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from sahel_crawler import settings as project_settings
 from sahel_crawler.commands.common import (
+    SINCE,
+    UNTIL,
     Failure,
     db_option,
     parse_overrides,
-    parse_when,
     user_errors,
 )
 from sahel_crawler.commands.db import db
@@ -129,8 +132,8 @@ def demo(db_path: str) -> None:
 @main.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
-@click.option("--until", help="Published before (a bare date includes that whole day).")
+@click.option("--since", type=SINCE, help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
+@click.option("--until", type=UNTIL, help="Published before (a bare date includes that whole day).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
 @click.option("--lang", "languages", multiple=True, help="Only this language code (repeatable).")
 @click.option("--concept", "concepts", multiple=True, help="Only articles flagged with this concept id (repeatable).")
@@ -138,8 +141,8 @@ def demo(db_path: str) -> None:
 def export(
     db_url: str,
     fmt: str,
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     outlets: tuple[str, ...],
     languages: tuple[str, ...],
     concepts: tuple[str, ...],
@@ -154,13 +157,7 @@ def export(
 
     if fmt == "parquet" and out == "-":
         raise click.UsageError("--format parquet writes a file: give --out FILE")
-    flt = ArticleFilter(
-        parse_when(since, option="--since"),
-        parse_when(until, end=True, option="--until"),
-        outlets,
-        languages,
-        concepts,
-    )
+    flt = ArticleFilter(since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
     with user_errors():
         engine = open_database(db_url)
     with session_factory(engine)() as session:

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 import warnings
@@ -47,7 +48,6 @@ WORKER_HEARTBEAT_SECONDS = 10
 # A worker not heard of for this long is taken for dead: it no longer holds its round open.
 WORKER_EXPIRY_SECONDS = 60
 
-_SCHEMES = ("redis", "rediss", "unix")
 _KEY_PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
@@ -59,45 +59,37 @@ class RedisUnavailable(RuntimeError):
 
 
 def validate_redis_url(url: str) -> str:
-    """Return `url` if it is a usable Redis URL; raise ValueError with a one-line reason if not."""
-    shown = _safe(url)
-    parts = urlsplit(url)
-    if parts.scheme not in _SCHEMES:
-        raise ValueError(
-            f"invalid Redis URL {shown!r}: the scheme must be redis://, rediss:// or unix:// (e.g. redis://HOST:6379/0)"
-        )
+    """Return `url` if it is a usable Redis URL; raise ValueError with a one-line reason if not.
+
+    redis-py's own parser checks the scheme, the port and the query options; this adds what it
+    lets through silently: a missing host (it would connect to localhost) and a database that is
+    not a number (it would use database 0).
+    """
     try:
-        parts.port  # noqa: B018  (raises on a non-numeric port)
-    except ValueError:
-        raise ValueError(f"invalid Redis URL {shown!r}: the port is not a number") from None
-    if parts.scheme != "unix":
-        if not parts.hostname:
-            raise ValueError(f"invalid Redis URL {shown!r}: no host (e.g. redis://HOST:6379/0)")
-        db = parts.path.strip("/")
-        if db and not db.isdigit():
-            raise ValueError(f"invalid Redis URL {shown!r}: the database after the host must be a number")
-    try:
-        redis.connection.parse_url(url)
+        options = redis.connection.parse_url(url)
     except ValueError as exc:
-        raise ValueError(f"invalid Redis URL {shown!r}: {exc}") from None
+        raise ValueError(f"invalid Redis URL {_safe(url)!r}: {exc}") from None
+    parts = urlsplit(url)
+    if parts.scheme != "unix":
+        if "host" not in options:
+            raise ValueError(f"invalid Redis URL {_safe(url)!r}: no host (e.g. redis://HOST:6379/0)")
+        if parts.path.strip("/") and "db" not in options:
+            raise ValueError(f"invalid Redis URL {_safe(url)!r}: the database after the host must be a number")
     return url
 
 
-def redis_settings(
-    redis_url: str, *, key_prefix: str = DEFAULT_KEY_PREFIX, idle_close: float = DEFAULT_IDLE_CLOSE_SECONDS
-) -> dict[str, Any]:
+def redis_settings(redis_url: str, *, key_prefix: str = DEFAULT_KEY_PREFIX) -> dict[str, Any]:
     """Scrapy settings that make this crawl a worker sharing the frontier in `redis_url`.
 
     Workers share a crawl when they use the same Redis database and `key_prefix`; keys are
-    `<key_prefix>:<spider>:requests|dupefilter|workers`. `idle_close` is how many seconds a
-    worker waits on an empty shared queue before it closes (0: wait for work forever).
+    `<key_prefix>:<spider>:requests|dupefilter|workers`. A worker waits
+    DEFAULT_IDLE_CLOSE_SECONDS on an empty shared queue before it closes; the
+    MAX_IDLE_TIME_BEFORE_CLOSE setting (`-s`) changes that (0: wait for work forever).
     Raises ValueError on a malformed URL or prefix.
     """
     validate_redis_url(redis_url)
     if not _KEY_PREFIX.fullmatch(key_prefix):
         raise ValueError(f"invalid Redis key prefix {key_prefix!r}: use letters, digits and _ . : -")
-    if idle_close < 0:
-        raise ValueError("the idle time before a worker closes cannot be negative")
     return {
         "SCHEDULER": "sahel_crawler.scaleout.SharedFrontierScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
@@ -109,16 +101,14 @@ def redis_settings(
         "SCHEDULER_QUEUE_KEY": f"{key_prefix}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{key_prefix}:%(spider)s:dupefilter",
         "SAHEL_REDIS_WORKERS_KEY": f"{key_prefix}:%(spider)s:workers",
-        "MAX_IDLE_TIME_BEFORE_CLOSE": idle_close,
+        "MAX_IDLE_TIME_BEFORE_CLOSE": DEFAULT_IDLE_CLOSE_SECONDS,
     }
 
 
 def check_redis(redis_url: str, timeout: float = 5.0) -> None:
-    """Fail early, with a one-line reason, when Redis cannot be reached.
-
-    Raises ValueError (malformed URL) or RedisUnavailable.
+    """Fail early, with a one-line reason, when Redis cannot be reached at `redis_url` (a URL
+    `redis_settings` accepted). Raises RedisUnavailable.
     """
-    validate_redis_url(redis_url)
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
@@ -198,10 +188,14 @@ if others == 0 then redis.call('DEL', KEYS[2]) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return others
 """
-# XX: a heartbeat that lands after its worker left must not bring it back.
+# Renews the worker's expiry; returns 0 when it had lost its membership (expired or already
+# pruned by another worker) and is registered again by this call, 1 otherwise.
 _BEAT = """
 local now = tonumber(redis.call('TIME')[1])
-return redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+if expiry and tonumber(expiry) > now then return 1 end
+return 0
 """
 _LEAVE = """
 local now = tonumber(redis.call('TIME')[1])
@@ -221,6 +215,10 @@ class SharedFrontierScheduler(Scheduler):
     - Opening joins the round (a set of live workers in Redis, kept by a heartbeat). The first
       worker in starts a new round: it clears the seen-request filter left by the last one, so
       start URLs are fetched again, and keeps any queued requests (they are resumed).
+    - A worker not heard of for WORKER_EXPIRY_SECONDS (a paused process, a machine cut off from
+      Redis) is taken for dead by the others. Its next heartbeat notices, logs a warning and
+      registers it again, without restarting the round: meanwhile the others may have ended the
+      round or started a new one without it.
     - While the round runs, start requests that another worker already queued are filtered as
       seen, so the registry is fetched once per round however many workers start.
     - An idle worker whose shared queue is empty stays for MAX_IDLE_TIME_BEFORE_CLOSE seconds
@@ -240,6 +238,10 @@ class SharedFrontierScheduler(Scheduler):
         self.workers_key = ""
         self._idle_since: float | None = None
         self._heartbeat: task.LoopingCall | None = None
+        # Heartbeats run in a thread: leaving takes this lock too, so a heartbeat that was under
+        # way when the worker left cannot register it again.
+        self._membership = threading.Lock()
+        self._left = False
         self._join_script = self.server.register_script(_JOIN)
         self._beat_script = self.server.register_script(_BEAT)
         self._leave_script = self.server.register_script(_LEAVE)
@@ -268,7 +270,9 @@ class SharedFrontierScheduler(Scheduler):
     def close(self, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
-        last = self._leave_script(keys=[self.workers_key, self.df.key, self.queue.key], args=[self.worker_id])
+        with self._membership:
+            self._left = True
+            last = self._leave_script(keys=[self.workers_key, self.df.key, self.queue.key], args=[self.worker_id])
         logger.info("worker %s left the crawl round%s", self.worker_id, " (the last one: round over)" if last else "")
         super().close(reason)
 
@@ -290,7 +294,21 @@ class SharedFrontierScheduler(Scheduler):
 
     def _send_heartbeat(self) -> Any:
         # Off the reactor thread: a slow Redis must not stall the crawl.
-        keys, args = [self.workers_key], [self.worker_id, WORKER_EXPIRY_SECONDS]
-        d = threads.deferToThread(self._beat_script, keys=keys, args=args)
+        d = threads.deferToThread(self.heartbeat)
         d.addErrback(lambda failure: logger.warning("crawl round heartbeat failed: %s", failure.getErrorMessage()))
         return d
+
+    def heartbeat(self) -> None:
+        """Renew this worker's membership of the round; register it again if it was lost."""
+        with self._membership:
+            if self._left:
+                return
+            renewed = self._beat_script(keys=[self.workers_key], args=[self.worker_id, WORKER_EXPIRY_SECONDS])
+        if not renewed:
+            logger.warning(
+                "worker %s was taken for dead (no heartbeat for over %d s: paused, or cut off from Redis?) "
+                "and has registered again; the round may have ended or restarted without it, so some "
+                "pages may be fetched twice (they are stored once)",
+                self.worker_id,
+                WORKER_EXPIRY_SECONDS,
+            )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +17,7 @@ import pytest
 import redis
 import scrapy
 import yaml
+from scrapy.utils.test import get_crawler
 from scrapy_redis.queue import PriorityQueue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -183,25 +186,121 @@ def test_a_request_with_datetime_hints_survives_the_shared_queue(redis_url: str,
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("http://127.0.0.1:6379/0", "the scheme must be redis://, rediss:// or unix://"),
+        ("http://127.0.0.1:6379/0", "Redis URL must specify one of the following schemes"),
         ("redis://:6379/0", "no host"),
         ("redis://127.0.0.1:6379/zero", "the database after the host must be a number"),
-        ("redis://127.0.0.1:port/0", "the port is not a number"),
+        ("redis://127.0.0.1:port/0", "Port could not be cast to integer"),
+        ("redis://127.0.0.1:6379?db=zero", "Invalid value for 'db'"),
     ],
 )
 def test_a_bad_redis_url_is_refused_with_its_reason(url: str, reason: str) -> None:
-    with pytest.raises(ValueError, match=f"invalid Redis URL '{re.escape(url)}': {reason}"):
+    with pytest.raises(ValueError, match=f"invalid Redis URL '{re.escape(url)}': {re.escape(reason)}"):
         scaleout.redis_settings(url)
+
+
+def test_a_bad_redis_url_never_shows_its_password() -> None:
+    with pytest.raises(ValueError, match=re.escape("invalid Redis URL 'redis://me:***@127.0.0.1:port/0'")):
+        scaleout.redis_settings("redis://me:secret@127.0.0.1:port/0")
 
 
 def test_a_bad_redis_url_is_a_usage_error(tmp_path: Path) -> None:
     result = run_sahel("crawl", "--redis", "http://127.0.0.1:6379/0", "--db", f"sqlite:///{tmp_path}/x.db", timeout=60)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("sahel: error: invalid Redis URL 'http://127.0.0.1:6379/0': the scheme must be redis://")
+    assert line.startswith("sahel: error: invalid Redis URL 'http://127.0.0.1:6379/0': Redis URL must specify")
 
 
 def test_an_unreachable_redis_fails_before_crawling(tmp_path: Path) -> None:
     result = run_sahel("crawl", "--redis", "redis://127.0.0.1:1/0", "--db", f"sqlite:///{tmp_path}/x.db", timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith("sahel: error: cannot use Redis redis://127.0.0.1:1/0:")
+
+
+# -- membership of the crawl round ----------------------------------------------------------------
+
+
+class _NewsSpider(scrapy.Spider):
+    name = "news"
+
+
+@pytest.fixture
+def open_worker(redis_url: str, redis_prefix: str) -> Iterator[Callable[[], scaleout.SharedFrontierScheduler]]:
+    """Opens shared-frontier schedulers on the test Redis, as workers of one round; closes them after."""
+    opened: list[scaleout.SharedFrontierScheduler] = []
+
+    def open_one() -> scaleout.SharedFrontierScheduler:
+        crawler = get_crawler(_NewsSpider, scaleout.redis_settings(redis_url, key_prefix=redis_prefix))
+        scheduler = scaleout.SharedFrontierScheduler.from_crawler(crawler)
+        scheduler.open(_NewsSpider.from_crawler(crawler))
+        opened.append(scheduler)
+        return scheduler
+
+    yield open_one
+    for scheduler in opened:
+        scheduler.close("finished")
+
+
+def _members(redis_url: str, key: str) -> dict[str, float]:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        now = client.time()[0]
+        return {m.decode(): score - now for m, score in client.zrange(key, 0, -1, withscores=True)}
+    finally:
+        client.close()
+
+
+@pytest.mark.redis
+def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
+    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(scaleout, "WORKER_EXPIRY_SECONDS", 1)
+    paused = open_worker()
+    paused.heartbeat()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a live worker just renews"
+
+    time.sleep(2.2)  # no heartbeat past the expiry, as if the process had been stopped
+    other = open_worker()  # joining prunes the expired worker and, alone, starts a new round
+    assert set(_members(redis_url, paused.workers_key)) == {other.worker_id}
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+        paused.heartbeat()
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert paused.worker_id in warning.getMessage() and "taken for dead" in warning.getMessage()
+    members = _members(redis_url, paused.workers_key)
+    assert set(members) == {paused.worker_id, other.worker_id}
+    assert members[paused.worker_id] > 0, "registered with a fresh expiry"
+
+    caplog.clear()
+    paused.heartbeat()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "one warning per lost membership"
+
+
+@pytest.mark.redis
+def test_an_expired_worker_not_yet_pruned_also_registers_again(
+    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    worker = open_worker()
+    client = redis.Redis.from_url(redis_url)
+    client.zadd(worker.workers_key, {worker.worker_id: 1})  # expired long ago, nobody pruned it
+    client.close()
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+        worker.heartbeat()
+    assert any("taken for dead" in r.getMessage() for r in caplog.records)
+    assert _members(redis_url, worker.workers_key)[worker.worker_id] > 0
+
+
+@pytest.mark.redis
+def test_a_heartbeat_after_the_worker_left_does_not_bring_it_back(
+    open_worker: Callable[[], scaleout.SharedFrontierScheduler], redis_url: str
+) -> None:
+    worker = open_worker()
+    assert worker.worker_id in _members(redis_url, worker.workers_key)
+    worker.close("finished")
+    worker.heartbeat()  # one that was already under way when the worker closed
+    assert worker.worker_id not in _members(redis_url, worker.workers_key)

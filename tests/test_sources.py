@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sahel_crawler.sources import RegistryError, load_registry
+from sahel_crawler.sources import RegistryError, load_registry, registry_from_settings
 
 
 def test_bundled_registry_covers_the_main_outlets() -> None:
@@ -57,3 +57,38 @@ def test_bundled_france24_rules_fold_mobile_and_amp_hosts() -> None:
     url = "http://amp.france24.com/fr/afrique/20261120-mali-kidal?xtor=RSS-1#top"
     assert canonicalize_url(url, rules=france24.urls) == "https://www.france24.com/fr/afrique/20261120-mali-kidal"
     assert france24.extraction.title_selector == "h1.t-content__title"
+
+
+def _write_registry(path: Path, feed: str) -> None:
+    path.write_text(f"outlets:\n  a:\n    name: A\n    feeds: [{feed}]\n", encoding="utf-8")
+
+
+def test_the_components_of_one_crawl_share_one_registry(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.canonical import CanonicalUrlPipeline
+    from sahel_crawler.spiders.news import NewsSpider
+
+    sources = tmp_path / "sources.yaml"
+    _write_registry(sources, "https://a.test/rss")
+    crawler = get_crawler(NewsSpider, {"SAHEL_SOURCES_PATH": str(sources)})
+    spider = NewsSpider.from_crawler(crawler)
+    pipeline = CanonicalUrlPipeline.from_crawler(crawler)
+    assert spider.outlets["a"] is pipeline.outlets["a"]
+    assert registry_from_settings(crawler.settings) is load_registry(tmp_path / "." / "sources.yaml")
+
+
+def test_a_changed_registry_file_is_read_again(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    _write_registry(sources, "https://a.test/rss")
+    first = load_registry(sources)
+    assert load_registry(sources) is first
+    # Same size, and rewritten at once: within one tick of the file system's clock.
+    _write_registry(sources, "https://b.test/rss")
+    second = load_registry(sources)
+    assert second is not first and second.outlets["a"].feeds == ("https://b.test/rss",)
+    sources.write_text("outlets: [", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"sources\.yaml: malformed YAML"):
+        load_registry(sources)
+    _write_registry(sources, "https://b.test/rss")
+    assert load_registry(sources).outlets["a"].feeds == ("https://b.test/rss",)

@@ -1,7 +1,8 @@
 """What every `sahel` command shares: error handling, exit statuses and common options.
 
 Exit status: 0 when the command ran, 1 when it could not run (database unreachable, ...),
-2 for bad usage or configuration. Every non-zero exit prints a one-line reason.
+2 for bad usage or configuration. Every non-zero exit prints a one-line reason; a bad option
+value is click's usage error (the usage line, then `Error: Invalid value for ...`).
 """
 
 from __future__ import annotations
@@ -56,20 +57,45 @@ def db_option(func: F) -> F:
     )(func)
 
 
+class When(click.ParamType):
+    """A date (YYYY-MM-DD) or ISO 8601 time, converted to an aware UTC datetime (a time without
+    an offset is UTC). As an `end` bound, a bare date means the end of that day."""
+
+    name = "date"
+
+    def __init__(self, *, end: bool = False) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            if len(value) == 10:
+                day = date.fromisoformat(value)
+                start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                return start + timedelta(days=1) if self.end else start
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+SINCE = When()  # type= of a --since option: the start of a bare date's day
+UNTIL = When(end=True)  # type= of an --until option: a bare date includes that whole day
+
+
 def parse_when(value: str | None, *, end: bool = False, option: str = "--since") -> datetime | None:
-    """A date (YYYY-MM-DD) or ISO 8601 time as aware UTC; a bare date as an `end` bound means
-    the end of that day. Raises ConfigError naming `option` on impossible values."""
+    """`value` converted as an option of type UNTIL (`end`) or SINCE would be, for a command that
+    still takes the option as text; a bad value is click's usage error naming `option`.
+    Prefer `type=SINCE` / `type=UNTIL` on the option itself."""
     if value is None:
         return None
+    ctx = click.get_current_context(silent=True)
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return (UNTIL if end else SINCE).convert(value, None, ctx)
+    except click.BadParameter as exc:
+        exc.param_hint = f"'{option}'"  # quoted, as click names a typed option
+        raise
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -2,11 +2,16 @@
 
 One declarative YAML entry per outlet, validated when it loads (see docs/sources.md).
 Errors name the file, the outlet and the key, so a user can fix the file at once.
+
+A file is parsed once per process while it stays unchanged: the spider, the middlewares and every
+pipeline of a crawl share one Registry, and so one set of URL rules and their canonical-URL cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +68,7 @@ class Outlet:
 
 @dataclass(frozen=True)
 class Registry:
-    """All outlets of one sources file."""
+    """All outlets of one sources file; shared by every reader of the file, so never modified."""
 
     path: Path
     outlets: dict[str, Outlet]
@@ -81,8 +86,40 @@ class Registry:
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
-    """Read and validate a sources file (the bundled one when `path` is None)."""
+    """The validated registry of a sources file (the bundled one when `path` is None).
+
+    Parsed on first use and whenever the file's content changes; until then every call for the
+    same file returns the same Registry object.
+    """
     path = Path(path) if path else DEFAULT_SOURCES
+    key = path.resolve()
+    with _LOADED_LOCK:
+        digest = _digest(path)
+        loaded = _LOADED.get(key)
+        if loaded is not None and digest is not None and loaded[0] == digest:
+            return loaded[1]
+        registry = _parse_registry(path)
+        # Cached only when the file did not change while it was parsed.
+        if digest is not None and _digest(path) == digest:
+            _LOADED[key] = (digest, registry)
+        return registry
+
+
+# Resolved path -> (SHA-256 of the content, its registry). A content digest, not the mtime:
+# a file rewritten within one tick of the file system's clock must still be read again.
+_LOADED: dict[Path, tuple[bytes, Registry]] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _digest(path: Path) -> bytes | None:
+    """SHA-256 of the file's bytes; None when it cannot be read (parsing reports why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
+def _parse_registry(path: Path) -> Registry:
     try:
         raw = read_yaml(path, "sources file")
     except ConfigFileError as exc:
@@ -164,7 +201,8 @@ def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
 
 
 def registry_from_settings(settings: Any) -> Registry:
-    """The registry named by the SAHEL_SOURCES_PATH setting (bundled when unset)."""
+    """The registry named by the SAHEL_SOURCES_PATH setting (bundled when unset); the same
+    object for every component of a crawl (see `load_registry`)."""
     return load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
 
 
