@@ -5,13 +5,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import Any
+import string
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
 
 from sahel_crawler.signals import page_failed
 
@@ -19,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
+_NUMERIC_IPV4_CHARS = frozenset(string.hexdigits + "xX.")
 
 
 class PrivateAddressError(IgnoreRequest):
@@ -46,15 +46,43 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
-def is_internal_host(host: str) -> bool:
-    """True for hosts that name this machine or an internal network (by IP literal or name).
+def numeric_ipv4(host: str) -> str | None:
+    """The dotted-quad address that `host` spells in one of the other numeric forms the C library
+    accepts without a lookup ("2130706433", "0x7f000001", "0177.0.0.1", "127.1"), or None."""
+    if not host or not set(host) <= _NUMERIC_IPV4_CHARS:
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
 
-    Names are judged by their spelling only; `PrivateAddressMiddleware` also resolves them.
+
+def is_internal_host(host: str) -> bool:
+    """True for hosts that name this machine or an internal network by their spelling: local
+    names and suffixes, IP literals and numeric IPv4 forms of an internal address.
+
+    Other names are judged by what they resolve to, when the connection is made
+    (`sahel_crawler.resolver.PrivateAddressResolver`).
     """
     host = host.strip("[]").lower().rstrip(".")
     if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
         return True
-    return is_ip_literal(host) and is_internal_address(host)
+    if is_ip_literal(host):
+        return is_internal_address(host)
+    address = numeric_ipv4(host)
+    return address is not None and is_internal_address(address)
+
+
+def allowed_private_hosts(settings: Any) -> frozenset[str]:
+    """SAHEL_ALLOWED_PRIVATE_HOSTS as a set of lower-case hosts, exempted as written."""
+    return frozenset(h.strip().lower() for h in settings.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") if h.strip())
+
+
+def refuse_internal(stats: Any, request: Any, reason: str) -> NoReturn:
+    """Count a refused request to an internal address and raise its PrivateAddressError (reported
+    by the spider as kind "internal", with `reason` and the URL)."""
+    stats.inc_value("sahel/refused_internal")
+    raise PrivateAddressError(f"{reason} ({request.url})")
 
 
 def report_failure(crawler: Any, log: logging.Logger | logging.LoggerAdapter[Any], url: str, kind: str,
@@ -71,50 +99,30 @@ class PrivateAddressMiddleware:
     """Refuse requests to internal addresses, so a feed or redirect cannot point the crawler at
     the machine it runs on or its network. Redirects pass through here again, so they are checked too.
 
-    Host names are resolved before the request goes on (once per host, off the reactor thread):
-    a name with any internal address is refused, whatever it is called ("vm", "127.1",
-    "2130706433", "localhost."). The connection itself is resolved again by Scrapy's resolver, so
-    a name that changes its answer between the two lookups (DNS rebinding) is not caught here.
+    Hosts are judged here by their spelling, before anything connects (robots.txt included): IP
+    literals, numeric IPv4 forms ("2130706433", "0x7f.1", "127.1"), IPv4-mapped IPv6 addresses and
+    local names ("localhost.", "printer.local"). Other names are judged by their answer at the
+    connection's own lookup, by `sahel_crawler.resolver.PrivateAddressResolver`: checking a
+    separate lookup here would let a name that answers a public address first and an internal
+    one next (DNS rebinding) through.
 
     Settings: SAHEL_ALLOWED_PRIVATE_HOSTS (hosts exempted as written, e.g. the loopback replay in
     tests; a name that merely resolves to an allowed address is not exempted).
     """
 
-    def __init__(self, allowed: set[str], stats: Any) -> None:
+    def __init__(self, allowed: frozenset[str], stats: Any) -> None:
         self.allowed = allowed
         self.stats = stats
-        self._resolved: dict[str, list[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
-        allowed = {h.strip().lower() for h in crawler.settings.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") if h.strip()}
-        return cls(allowed, crawler.stats)
+        return cls(allowed_private_hosts(crawler.settings), crawler.stats)
 
-    async def process_request(self, request: Any, spider: Any = None) -> None:
+    def process_request(self, request: Any, spider: Any = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
-        if host in self.allowed:
-            return None
-        if is_internal_host(host):
-            self._refuse(request, f"refused internal address {host}")
-        if not is_ip_literal(host):
-            internal = [a for a in await self._addresses(host) if is_internal_address(a)]
-            if internal:
-                self._refuse(request, f"refused {host}: it resolves to internal address {internal[0]}")
+        if host not in self.allowed and is_internal_host(host):
+            refuse_internal(self.stats, request, f"refused internal address {host}")
         return None
-
-    def _refuse(self, request: Any, reason: str) -> None:
-        self.stats.inc_value("sahel/refused_internal")
-        raise PrivateAddressError(f"{reason} ({request.url})")
-
-    async def _addresses(self, host: str) -> list[str]:
-        """Every address `host` resolves to; [] when it does not resolve (the download then fails)."""
-        if host not in self._resolved:
-            try:
-                infos = await maybe_deferred_to_future(threads.deferToThread(socket.getaddrinfo, host, None))
-            except (OSError, UnicodeError):
-                infos = []
-            self._resolved[host] = sorted({str(info[4][0]) for info in infos})
-        return self._resolved[host]
 
 
 class RobotsServerErrorMiddleware:

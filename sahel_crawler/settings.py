@@ -107,7 +107,13 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.incremental.IncrementalMiddleware": 60,
     # a robots.txt answering 5xx means "disallow all" for that host, not "no rules"
     "sahel_crawler.middlewares.RobotsServerErrorMiddleware": 70,
+    # above RetryMiddleware (550): a lookup the resolver refused is reported as `internal`, not retried
+    "sahel_crawler.resolver.RefusedLookupMiddleware": 560,
 }
+# Host names are judged by the answer the connection uses: the resolver fails the lookup of a
+# name that resolves to an internal address (not in SAHEL_ALLOWED_PRIVATE_HOSTS), so a name
+# cannot answer a public address to a check and an internal one to the connection (DNS rebinding).
+TWISTED_DNS_RESOLVER = "sahel_crawler.resolver.PrivateAddressResolver"
 METAREFRESH_ENABLED = False
 # Pending requests wait in disk queues (a temporary folder), so a crawl of a large archive does
 # not hold every discovered request in memory; SAHEL_DISK_QUEUE = False keeps them in memory.

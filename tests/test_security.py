@@ -6,16 +6,36 @@ tests/test_arabic_normalise.py; escaping in rendered digests: tests/test_digest.
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import scrapy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scrapy import Request
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import build_from_crawler, load_object
+from twisted.internet import defer
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.error import DNSLookupError
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.selectreactor import SelectReactor
+from twisted.python.failure import Failure
 
 from sahel_crawler.crawl import crawl_settings
 from sahel_crawler.digest.safety import clean_text, safe_url
-from sahel_crawler.middlewares import is_internal_address, is_internal_host
+from sahel_crawler.middlewares import (
+    PrivateAddressError,
+    PrivateAddressMiddleware,
+    is_internal_address,
+    is_internal_host,
+)
+from sahel_crawler.resolver import InternalAnswerError, PrivateAddressResolver, RefusedLookupMiddleware, refused_address
+from sahel_crawler.spiders.news import classify_failure
 from sahel_crawler.text.arabic import normalize_arabic
 from sahel_crawler.text.urls import canonicalize_url
 from tests.conftest import run_sahel
@@ -43,6 +63,10 @@ def test_crawl_settings_follow_scrapys_security_advice() -> None:
     # nothing that connects anywhere (robots.txt fetches, the download itself) runs before the check
     assert private < order.index("scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware")
     assert "sahel_crawler.middlewares.RobotsServerErrorMiddleware" in order, "robots.txt 5xx must mean disallow"
+    # the connection's own lookup refuses internal answers; the refusal is reported, not retried
+    assert load_object(s["TWISTED_DNS_RESOLVER"]) is PrivateAddressResolver
+    refused = order.index("sahel_crawler.resolver.RefusedLookupMiddleware")
+    assert refused > order.index("scrapy.downloadermiddlewares.retry.RetryMiddleware")  # its process_exception first
     assert s.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") == []  # production allows no internal address
 
 
@@ -58,15 +82,113 @@ def test_a_database_password_is_masked_in_errors(command: list[str]) -> None:
 @pytest.mark.parametrize(
     "host",
     ["localhost", "LOCALHOST.", "app.internal", "printer.local", "10.0.0.1", "169.254.169.254", "[::1]",
-     "[::ffff:10.0.0.1]", "[fe80::1]", "0.0.0.0", "100.64.0.1", "192.168.1.1"],
+     "[::ffff:10.0.0.1]", "[fe80::1]", "0.0.0.0", "100.64.0.1", "192.168.1.1",
+     "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0x7f.1", "167772161", "0xa9.254.169.254"],
 )  # fmt: skip
 def test_internal_hosts_are_recognised_by_spelling(host: str) -> None:
     assert is_internal_host(host)
 
 
-@pytest.mark.parametrize("host", ["www.france24.com", "8.8.8.8", "[2001:4860:4860::8888]", "[::ffff:8.8.8.8]"])
+@pytest.mark.parametrize(
+    "host", ["www.france24.com", "8.8.8.8", "[2001:4860:4860::8888]", "[::ffff:8.8.8.8]", "134744072", "cafe.be"]
+)
 def test_public_hosts_pass(host: str) -> None:
     assert not is_internal_host(host)
+
+
+def test_the_middleware_leaves_names_to_the_resolver() -> None:
+    """A name that resolves to this machine is not judged by a lookup of the middleware's own:
+    the resolver judges the answer the connection uses (below)."""
+    host = socket.gethostname()
+    if is_internal_host(host):
+        pytest.skip(f"this machine's name {host!r} is refused by its spelling")
+    crawler = SimpleNamespace(settings=crawl_settings(), stats=SimpleNamespace(inc_value=lambda *a: None))
+    middleware = PrivateAddressMiddleware.from_crawler(crawler)
+    assert middleware.process_request(Request(f"http://{host}/")) is None
+    with pytest.raises(PrivateAddressError, match=r"refused internal address 2130706433 \(http://2130706433/a\)"):
+        middleware.process_request(Request("http://2130706433/a"))
+
+
+def _on_own_reactor(run: Callable[[Any], Any]) -> Any:
+    """Run `run(reactor)` on a reactor of its own (real threads, real sockets) until the Deferred
+    it returns fires; return the result or the Failure."""
+    reactor = SelectReactor()
+    outcome: list[Any] = []
+
+    def start() -> None:
+        d = defer.maybeDeferred(run, reactor)
+        d.addBoth(outcome.append)
+        d.addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(start)
+    reactor.callLater(20, reactor.stop)  # a safety net: the assertion below then names the hang
+    reactor.run(installSignalHandlers=False)
+    assert outcome, "the lookup did not finish"
+    return outcome[0]
+
+
+def _resolver(reactor: Any, allowed: list[str]) -> PrivateAddressResolver:
+    """The crawl's resolver, built as Scrapy builds it (from the process's settings)."""
+    s = crawl_settings(overrides={"SAHEL_ALLOWED_PRIVATE_HOSTS": allowed})
+    return build_from_crawler(load_object(s["TWISTED_DNS_RESOLVER"]), SimpleNamespace(settings=s), reactor=reactor)
+
+
+def test_the_resolver_fails_the_lookup_of_a_name_answering_an_internal_address() -> None:
+    # "localhost" really resolves to loopback here: no stub between the resolver and the C library.
+    result = _on_own_reactor(lambda reactor: _resolver(reactor, ["127.0.0.1"]).getHostByName("localhost"))
+    assert isinstance(result, Failure) and result.check(InternalAnswerError)
+    error = result.value
+    assert error.host == "localhost" and is_internal_address(error.address)
+    assert f"refused localhost: it resolves to internal address {error.address}" in str(error)
+    assert refused_address("LOCALHOST") == error.address  # recorded for RefusedLookupMiddleware
+
+
+def test_the_resolver_answers_allowed_hosts_and_public_addresses() -> None:
+    answer = _on_own_reactor(lambda reactor: _resolver(reactor, ["LocalHost"]).getHostByName("localhost"))
+    assert isinstance(answer, str) and is_internal_address(answer)
+    assert _on_own_reactor(lambda reactor: _resolver(reactor, []).getHostByName("8.8.8.8")) == "8.8.8.8"
+
+
+def test_a_connection_is_made_only_to_an_address_the_resolver_accepted() -> None:
+    """Through Twisted's HostnameEndpoint, as Scrapy's HTTP client connects: a name answering an
+    internal address never reaches the server listening there, unless the name is allowed."""
+
+    def connect(allowed: list[str]) -> tuple[Any, int]:
+        accepted: list[object] = []
+
+        def run(reactor: Any) -> Any:
+            _resolver(reactor, allowed).install_on_reactor()
+            server = Factory.forProtocol(Protocol)
+            server.buildProtocol = lambda addr: accepted.append(addr) or Protocol()  # type: ignore[method-assign]
+            port = reactor.listenTCP(0, server, interface="127.0.0.1").getHost().port
+            d = HostnameEndpoint(reactor, "localhost", port, timeout=5).connect(Factory.forProtocol(Protocol))
+            d.addCallback(lambda protocol: protocol.transport.loseConnection())
+            return d
+
+        return _on_own_reactor(run), len(accepted)
+
+    refused, reached = connect([])
+    assert isinstance(refused, Failure) and refused.check(DNSLookupError) and reached == 0
+    connected, reached = connect(["localhost"])
+    assert not isinstance(connected, Failure) and reached == 1
+
+
+def test_a_refused_lookup_is_reported_as_an_internal_address_with_the_host_and_the_address() -> None:
+    _on_own_reactor(lambda reactor: _resolver(reactor, []).getHostByName("localhost"))
+    address = refused_address("localhost")
+    counted: list[str] = []
+    middleware = RefusedLookupMiddleware.from_crawler(SimpleNamespace(stats=SimpleNamespace(inc_value=counted.append)))
+    request = Request("http://localhost:8080/probe")
+    # What the download handler raises when the endpoint got no address
+    lookup_failed = CannotResolveHostError("DNS lookup failed: no results for hostname lookup: localhost.")
+    with pytest.raises(PrivateAddressError) as raised:
+        middleware.process_exception(request, lookup_failed)
+    assert counted == ["sahel/refused_internal"]
+    failure = Failure(raised.value)
+    expected = f"refused localhost: it resolves to internal address {address} (http://localhost:8080/probe)"
+    assert classify_failure(failure) == ("internal", expected)
+    # a name that simply does not resolve stays a DNS failure, retried and reported as `dns`
+    assert middleware.process_exception(Request("http://no-such-host.invalid/"), lookup_failed) is None
 
 
 @given(st.ip_addresses())
