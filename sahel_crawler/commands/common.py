@@ -84,20 +84,6 @@ SINCE = When()  # type= of a --since option: the start of a bare date's day
 UNTIL = When(end=True)  # type= of an --until option: a bare date includes that whole day
 
 
-def parse_when(value: str | None, *, end: bool = False, option: str = "--since") -> datetime | None:
-    """`value` converted as an option of type UNTIL (`end`) or SINCE would be, for a command that
-    still takes the option as text; a bad value is click's usage error naming `option`.
-    Prefer `type=SINCE` / `type=UNTIL` on the option itself."""
-    if value is None:
-        return None
-    ctx = click.get_current_context(silent=True)
-    try:
-        return (UNTIL if end else SINCE).convert(value, None, ctx)
-    except click.BadParameter as exc:
-        exc.param_hint = f"'{option}'"  # quoted, as click names a typed option
-        raise
-
-
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     """Scrapy-style `-s NAME=VALUE` settings."""
     overrides = {}

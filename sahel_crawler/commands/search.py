@@ -7,11 +7,12 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import datetime
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from sahel_crawler.commands.common import db_option, parse_when, user_errors
+from sahel_crawler.commands.common import SINCE, UNTIL, db_option, user_errors
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.text.fold import fold_key
 from storage.db import open_database, session_factory
@@ -42,8 +43,8 @@ def _write_table(hits: Iterable[SearchHit]) -> None:
 @click.option("--concept", "concepts", multiple=True, help="Only articles flagged with this concept id (repeatable).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
 @click.option("--lang", "languages", multiple=True, help="Only this language code (repeatable).")
-@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
-@click.option("--until", help="Published before (a bare date includes that whole day).")
+@click.option("--since", type=SINCE, help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
+@click.option("--until", type=UNTIL, help="Published before (a bare date includes that whole day).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="At most this many.")
 def search_command(
@@ -52,8 +53,8 @@ def search_command(
     concepts: tuple[str, ...],
     outlets: tuple[str, ...],
     languages: tuple[str, ...],
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     fmt: str,
     limit: int,
 ) -> None:
@@ -66,8 +67,8 @@ def search_command(
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
     """
     flt = ArticleFilter(
-        since=parse_when(since, option="--since"),
-        until=parse_when(until, end=True, option="--until"),
+        since=since,
+        until=until,
         outlets=outlets,
         languages=languages,
         concepts=concepts,
