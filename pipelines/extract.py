@@ -19,7 +19,7 @@ from twisted.internet.defer import Deferred
 from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.items import ArticleItem
-from sahel_crawler.signals import page_failed
+from sahel_crawler.signals import report_failure
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
@@ -155,11 +155,7 @@ class ExtractionPipeline:
 
     def _failed(self, item: ArticleItem, reason: str) -> ExtractionFailed:
         """Record the page as failed (stats, crawl_errors) and return the exception that drops it."""
-        logger.warning("%s failed (extraction): %s", item.url, reason)
-        self.stats.inc_value("sahel/errors")
-        self.stats.inc_value("sahel/errors/extraction")
-        if self.signals is not None:
-            self.signals.send_catch_log(page_failed, url=item.url, kind="extraction", reason=reason, outlet=item.outlet)
+        report_failure(self.stats, self.signals, logger, item.url, "extraction", reason, item.outlet)
         return ExtractionFailed(f"extraction failed on {item.url}: {reason}")
 
     def _apply(self, item: ArticleItem, page: ProcessedPage) -> ArticleItem:

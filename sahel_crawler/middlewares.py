@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from sahel_crawler.signals import page_failed
+from sahel_crawler.signals import report_failure
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +85,6 @@ def refuse_internal(stats: Any, request: Any, reason: str) -> NoReturn:
     raise PrivateAddressError(f"{reason} ({request.url})")
 
 
-def report_failure(crawler: Any, log: logging.Logger | logging.LoggerAdapter[Any], url: str, kind: str,
-                   reason: str, outlet: str | None) -> None:  # fmt: skip
-    """Log a page-level failure with its URL and reason, count it and send `page_failed` (stored
-    as a crawl_errors row of the run)."""
-    log.warning("%s failed (%s): %s", url, kind, reason)
-    crawler.stats.inc_value("sahel/errors")
-    crawler.stats.inc_value(f"sahel/errors/{kind}")
-    crawler.signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, outlet=outlet)
-
-
 class PrivateAddressMiddleware:
     """Refuse requests to internal addresses, so a feed or redirect cannot point the crawler at
     the machine it runs on or its network. Redirects pass through here again, so they are checked too.
@@ -146,5 +136,5 @@ class RobotsServerErrorMiddleware:
         if not request.meta.get("dont_obey_robotstxt"):
             return response
         reason = f"HTTP {response.status} on robots.txt: the host is treated as disallowing everything"
-        report_failure(self.crawler, logger, request.url, "robots", reason, None)
+        report_failure(self.crawler.stats, self.crawler.signals, logger, request.url, "robots", reason, None)
         return response.replace(status=200, body=b"User-agent: *\nDisallow: /\n")

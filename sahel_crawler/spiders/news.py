@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -31,7 +32,8 @@ from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
-from sahel_crawler.middlewares import PrivateAddressError, report_failure
+from sahel_crawler.middlewares import PrivateAddressError
+from sahel_crawler.signals import report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
 
@@ -185,20 +187,20 @@ class NewsSpider(scrapy.Spider):
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.dont_filter:
             return
-        if not self._on_allowed_host(request.url):
+        if not self._offsite.should_follow(request, self):
             reason = f"redirected off the outlet's hosts to {request.url}: not followed"
             self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
         elif same_page(request.url) in {same_page(u) for u in redirects}:
             reason = f"redirect loop: {' -> '.join([*redirects, request.url])}"
             self._report(redirects[0], "redirect", reason, request.meta.get("outlet"))
 
-    def _on_allowed_host(self, url: str) -> bool:
-        # Scrapy's offsite rule: an allowed domain or a subdomain of one.
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+    @cached_property
+    def _offsite(self) -> OffsiteMiddleware:
+        # Scrapy's own off-site rule, to report what its middleware drops
+        return OffsiteMiddleware(self.crawler.stats)
 
     def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
-        report_failure(self.crawler, self.logger, url, kind, reason, outlet)
+        report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
 
 
 def decoded_html(response: TextResponse) -> str:
