@@ -192,19 +192,16 @@ def run_crawl(
     With `profile`, the crawler process runs under cProfile counting the CPU time of its main
     thread (the reactor) and writes its statistics there.
     """
-    from sahel_crawler.demo import REPLAY_OVERRIDES
+    from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
 
-    overrides = {**REPLAY_OVERRIDES, **settings, "BENCH_STATS_FILE": str(stats_file), "LOG_LEVEL": "WARNING"}
+    overrides = {**REPLAY_OVERRIDES, **settings, "BENCH_STATS_FILE": str(stats_file), "LOG_LEVEL": "WARNING",
+                 "SAHEL_PROGRESS_INTERVAL": 0}  # fmt: skip
     runner = ["-m", "bench._profiled", str(profile)] if profile else ["-m"]
     args = [sys.executable, *runner, "sahel_crawler", "crawl", "--sources", str(sources)]
-    args += ["--db", f"sqlite:///{db}"]
-    for name, value in overrides.items():
-        value = ",".join(value) if isinstance(value, list) else json.dumps(value) if isinstance(value, dict) else value
-        args += ["-s", f"{name}={value}"]
-    env = {**os.environ, "SAHEL_PROGRESS_INTERVAL": "0"}
+    args += ["--db", f"sqlite:///{db}", *settings_args(overrides)]
     before = os.times()
     started = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     monitor = TreeMonitor(proc.pid)
     monitor.start()
     out, err = proc.communicate()

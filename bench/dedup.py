@@ -13,34 +13,20 @@ synthetic texts are used throughout.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import random
 import resource
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from datasketch import LeanMinHash
 
+from bench.common import news_texts
 from sahel_crawler.dedup import NearDuplicateIndex
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sahel-text"
 
 
 def _corpus_texts() -> list[str]:
-    texts: list[str] = []
-    f24 = CORPUS / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
-    if f24.exists():
-        with f24.open(encoding="utf-8") as handle:
-            texts.extend(json.loads(line)["text"] for line in handle)
-    for name in ("dev.tsv", "test.tsv"):
-        path = CORPUS / "masakhanews-fra" / name
-        if path.exists():
-            with path.open(encoding="utf-8", newline="") as handle:
-                texts.extend(row["text"] for row in csv.DictReader(handle, delimiter="\t"))
-    return sorted({t for t in texts if len(t.split()) >= 40})
+    return sorted({text for _, text in news_texts() if len(text.split()) >= 40})
 
 
 def _synthetic_texts(count: int, rng: random.Random) -> list[str]:

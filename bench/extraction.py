@@ -11,7 +11,6 @@ Usage: python -m bench extraction [--json] [--limit N]
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import time
 from collections.abc import Callable
@@ -21,11 +20,11 @@ from pathlib import Path
 import trafilatura
 from lxml import html as lxml_html
 
+from bench.common import CORPUS, EXTRACTION_BENCHMARK, extraction_benchmark_html, extraction_ground_truth
 from sahel_crawler.extraction import extract_article
 from sahel_crawler.extraction.scoring import aggregate, score_page
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-BENCHMARK = CORPUS / "article-extraction-benchmark"
+BENCHMARK = CORPUS / EXTRACTION_BENCHMARK
 DATES = CORPUS / "htmldate-arabic-dates"
 
 
@@ -91,12 +90,11 @@ def outlet_pages() -> list[tuple[str, str, str, str]]:
 
 def benchmark_pages(limit: int | None = None) -> list[tuple[str, str, str, str]]:
     """(id, url, decoded page, ground-truth body) of the article-extraction benchmark."""
-    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for key in sorted(truth)[:limit]:
-        with gzip.open(BENCHMARK / "html" / f"{key}.html.gz", "rt", encoding="utf-8") as f:
-            pages.append((key, truth[key].get("url", ""), f.read(), truth[key].get("articleBody", "")))
-    return pages
+    truth = extraction_ground_truth()
+    return [
+        (key, truth[key].get("url", ""), extraction_benchmark_html(key), truth[key].get("articleBody", ""))
+        for key in sorted(truth)[:limit]
+    ]
 
 
 def _timed(fn: Callable[[], str | None]) -> tuple[str | None, float]:

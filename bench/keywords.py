@@ -7,31 +7,20 @@ else generated wire-style text. `python -m bench keywords [--docs N]`.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import random
 import time
-from pathlib import Path
 
+from bench.common import france24_arabic, masakhanews_french
 from sahel_crawler.lexicon import Lexicon, flag_article, load_lexicon, parse_lexicon
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sahel-text"
 
 
 def _texts(limit: int) -> tuple[list[tuple[str, str]], str]:
-    arabic = CORPUS / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
-    if not arabic.is_file():
+    docs = [(d["title"], d["text"]) for d in france24_arabic()]
+    if not docs:
         words = ["attaque", "Kidal", "armée", "الطوارق", "في", "مالي", "Bamako", "convoi", "نصرة", "village"]
         rnd = random.Random(0)
         return [("", " ".join(rnd.choice(words) for _ in range(500))) for _ in range(limit)], "generated"
-    docs = []
-    with arabic.open(encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            docs.append((d["title"], d["text"]))
-    for split in ("dev", "test"):
-        with (CORPUS / "masakhanews-fra" / f"{split}.tsv").open(encoding="utf-8") as f:
-            docs.extend((r["headline"], r["text"]) for r in csv.DictReader(f, delimiter="\t"))
+    docs += [(r["headline"], r["text"]) for r in masakhanews_french()]
     random.Random(0).shuffle(docs)
     return docs[:limit], "corpus (France 24 Arabic + BBC Afrique)"
 

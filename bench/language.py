@@ -13,38 +13,25 @@ languages, so accuracy stays just under 1 whatever the setting).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from bench.common import CORPUS, extraction_ground_truth, news_texts
 from pipelines.language import DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS, detect_language
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SETTINGS = ((10_000, 7), (1000, 7), (1000, 3), (DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS), (500, 2), (300, 1))
 
 
 def corpus_texts(per_language: int) -> list[tuple[str, str]]:
-    """(expected language, text) pairs from the corpus; empty when it is absent."""
+    """(expected language, text) pairs from the corpus, at most `per_language` of each; empty when
+    it is absent."""
     texts: list[tuple[str, str]] = []
-    arabic = CORPUS / "sahel-text/antcorpus-france24-ar/france24_ar_all.jsonl"
-    if arabic.exists():
-        with arabic.open(encoding="utf-8") as lines:
-            found = (json.loads(line).get("text") or "" for line in lines)
-            texts += [("ar", t) for t in found if len(t) > 300][:per_language]
-    csv.field_size_limit(10**8)
-    french = []
-    for path in sorted((CORPUS / "sahel-text/masakhanews-fra").glob("*.tsv")):
-        with path.open(encoding="utf-8") as rows:
-            found = (r.get("text") or "" for r in csv.DictReader(rows, delimiter="\t"))
-            french += [("fr", t) for t in found if len(t) > 300]
-    texts += french[:per_language]
-    truth = CORPUS / "article-extraction-benchmark/ground-truth.json"
-    if truth.exists():
-        bodies = (v.get("articleBody") or "" for v in json.loads(truth.read_text(encoding="utf-8")).values())
-        texts += [("en", t) for t in bodies if len(t) > 300][:per_language]
+    for lang in ("ar", "fr"):
+        texts += [(lg, t) for lg, t in news_texts() if lg == lang and len(t) > 300][:per_language]
+    bodies = (v.get("articleBody") or "" for v in extraction_ground_truth().values())
+    texts += [("en", t) for t in bodies if len(t) > 300][:per_language]
     return texts
 
 

@@ -14,9 +14,7 @@ default limit of 20. PostgreSQL is skipped when the server is not reachable.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
-import json
 import random
 import statistics
 import tempfile
@@ -28,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.common import news_texts
 from sahel_crawler.exporting import article_record, write_jsonl, write_parquet
 from sahel_crawler.text.fold import fold, fold_key
 from storage.db import open_database, session_factory
@@ -35,25 +34,13 @@ from storage.models import Article, KeywordHit, Outlet
 from storage.repository import ArticleFilter, iter_articles
 from storage.search import article_search, search, search_document
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sahel-text"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NAMES = ["أزواد", "كيدال", "تمبكتو", "الساحل", "مالي", "Azawad", "Kidal", "Ménaka", "Tillabéri", "jihadistes"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _sentences(rng: random.Random) -> list[str]:
-    sentences: list[str] = []
-    f24 = CORPUS / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
-    if f24.exists():
-        with f24.open(encoding="utf-8") as handle:
-            for line in handle:
-                sentences += [s.strip() for s in json.loads(line)["text"].split(".") if len(s.split()) >= 6]
-    for name in ("dev.tsv", "test.tsv"):
-        path = CORPUS / "masakhanews-fra" / name
-        if path.exists():
-            with path.open(encoding="utf-8", newline="") as handle:
-                for row in csv.DictReader(handle, delimiter="\t"):
-                    sentences += [s.strip() for s in row["text"].split(".") if len(s.split()) >= 6]
+    sentences = [s.strip() for _, text in news_texts() for s in text.split(".") if len(s.split()) >= 6]
     if not sentences:
         words = [f"w{n}" for n in range(30000)] + NAMES
         sentences = [" ".join(rng.choices(words, k=rng.randint(8, 25))) for _ in range(50000)]

@@ -13,9 +13,7 @@ Pages are rendered when requested, so the site's memory stays small at 100,000 a
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
 import random
 import re
 from collections.abc import Iterator, Mapping
@@ -25,14 +23,11 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.common import CORPUS, france24_arabic, masakhanews_french
 from sahel_crawler.replay import BuiltSite, ExpectedArticle, Resource
 from sahel_crawler.replay import render as r
 from sahel_crawler.replay.site import cacheable
 from sahel_crawler.replay.stories import load_chrome
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-ARABIC_JSONL = CORPUS / "sahel-text" / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
-FRENCH_TSV = tuple(CORPUS / "sahel-text" / "masakhanews-fra" / name for name in ("dev.tsv", "test.tsv"))
 
 # outlet id -> (loopback address, language, section path segment)
 OUTLETS = {"f24ar": ("127.0.0.1", "ar", "أفريقيا"), "f24fr": ("127.0.0.2", "fr", "afrique")}
@@ -67,32 +62,24 @@ def _paragraphs(text: str, per_paragraph: int = 3) -> list[str]:
     return [" ".join(sentences[i : i + per_paragraph]) for i in range(0, len(sentences), per_paragraph)]
 
 
-def arabic_texts(path: Path = ARABIC_JSONL) -> list[Text]:
+def arabic_texts(corpus: Path = CORPUS) -> list[Text]:
     """France 24 Arabic articles (2018, from its RSS) with at least three paragraphs."""
     texts = []
-    if not path.is_file():
-        return texts
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            paragraphs = _paragraphs(row.get("text") or "")
-            if len(paragraphs) >= 3 and row.get("title"):
-                standfirst = " ".join((row.get("abstract") or "").split())
-                texts.append(Text("ar", row["title"].strip(), standfirst, tuple(paragraphs), row.get("url", "")))
+    for row in france24_arabic(corpus):
+        paragraphs = _paragraphs(row.get("text") or "")
+        if len(paragraphs) >= 3 and row.get("title"):
+            standfirst = " ".join((row.get("abstract") or "").split())
+            texts.append(Text("ar", row["title"].strip(), standfirst, tuple(paragraphs), row.get("url", "")))
     return texts
 
 
-def french_texts(paths: tuple[Path, ...] = FRENCH_TSV) -> list[Text]:
+def french_texts(corpus: Path = CORPUS) -> list[Text]:
     """BBC Afrique French articles with at least three paragraphs."""
     texts = []
-    for path in paths:
-        if not path.is_file():
-            continue
-        with path.open(encoding="utf-8", newline="") as rows:
-            for row in csv.DictReader(rows, delimiter="\t"):
-                paragraphs = _paragraphs(row.get("text") or "")
-                if len(paragraphs) >= 3 and row.get("headline"):
-                    texts.append(Text("fr", row["headline"].strip(), paragraphs[0], tuple(paragraphs[1:]), row["url"]))
+    for row in masakhanews_french(corpus):
+        paragraphs = _paragraphs(row.get("text") or "")
+        if len(paragraphs) >= 3 and row.get("headline"):
+            texts.append(Text("fr", row["headline"].strip(), paragraphs[0], tuple(paragraphs[1:]), row["url"]))
     return texts
 
 
@@ -276,8 +263,8 @@ class GeneratedSiteBuilder:
     @cached_property
     def texts(self) -> dict[str, list[Text]]:
         """The text pools per language, and (in `source`) whether they came from the corpus."""
-        ar = arabic_texts(self.corpus / ARABIC_JSONL.relative_to(CORPUS)) if self.corpus else []
-        fr = french_texts(tuple(self.corpus / p.relative_to(CORPUS) for p in FRENCH_TSV)) if self.corpus else []
+        ar = arabic_texts(self.corpus) if self.corpus else []
+        fr = french_texts(self.corpus) if self.corpus else []
         return {"ar": ar or fallback_texts("ar"), "fr": fr or fallback_texts("fr")}
 
     @property

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,19 @@ REPLAY_OVERRIDES: dict[str, Any] = {
     "SAHEL_ALLOWED_PRIVATE_HOSTS": ["127.0.0.1", "127.0.0.2"],
     "SAHEL_PROGRESS_INTERVAL": 1.0,
 }
+
+
+def settings_args(settings: Mapping[str, Any]) -> list[str]:
+    """`-s NAME=VALUE` arguments of a `sahel crawl` command for `settings`: lists joined with commas,
+    dicts as JSON."""
+    args = []
+    for name, value in settings.items():
+        if isinstance(value, list):
+            value = ",".join(value)
+        elif isinstance(value, dict):
+            value = json.dumps(value)
+        args += ["-s", f"{name}={value}"]
+    return args
 
 
 def run_demo(db_path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sahel_crawler.demo import REPLAY_OVERRIDES
+from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
 from sahel_crawler.replay import ReplayServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,12 +26,7 @@ REQUIRE_SERVICES = os.environ.get("SAHEL_REQUIRE_SERVICES") == "1"
 
 def replay_settings_args() -> list[str]:
     """`-s NAME=VALUE` arguments that point a crawl at the loopback replay."""
-    args = []
-    for name, value in REPLAY_OVERRIDES.items():
-        if isinstance(value, list):
-            value = ",".join(value)
-        args += ["-s", f"{name}={value}"]
-    return args
+    return settings_args(REPLAY_OVERRIDES)
 
 
 @dataclass
@@ -42,7 +37,7 @@ class CliResult:
 
 
 def _sahel_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "SAHEL_PROGRESS_INTERVAL": "0", **(env or {})}
+    return {**os.environ, **(env or {})}
 
 
 def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = None, cwd: Path = REPO) -> CliResult:
@@ -58,10 +53,10 @@ def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = Non
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start_sahel(*args: str, **popen: Any) -> subprocess.Popen[Any]:
+def start_sahel(*args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[Any]:
     """Start `python -m sahel_crawler ARGS` in the background, as `run_sahel` runs it;
     `popen` goes to subprocess.Popen (stdout, stderr, start_new_session, ...)."""
-    return subprocess.Popen([sys.executable, "-m", "sahel_crawler", *args], cwd=REPO, env=_sahel_env(), **popen)
+    return subprocess.Popen([sys.executable, "-m", "sahel_crawler", *args], cwd=REPO, env=_sahel_env(env), **popen)
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +71,9 @@ def replay_sources(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactor
     return replay.write_sources(tmp_path_factory.mktemp("sources") / "sources.yaml")
 
 
-def crawl_replay(sources: Path, db_url: str, *extra: str) -> CliResult:
-    """One `sahel crawl` of the replay into `db_url`."""
-    return run_sahel("crawl", "--sources", str(sources), "--db", db_url, *replay_settings_args(), *extra)
+def crawl_replay(sources: Path, db_url: str, *extra: str, env: dict[str, str] | None = None) -> CliResult:
+    """One `sahel crawl` of the replay into `db_url`; `env` is added to the process's environment."""
+    return run_sahel("crawl", "--sources", str(sources), "--db", db_url, *replay_settings_args(), *extra, env=env)
 
 
 def _reachable(host: str, port: int) -> bool:

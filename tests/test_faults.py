@@ -9,6 +9,7 @@ tests/test_discovery.py.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
+from sahel_crawler.middlewares import is_internal_host
 from tests.faults import FaultServer, FaultSite, build_fault_site
 from tests.faults.process import Measured, run_measured
 from tests.faults.site import DAY, REFUSALS
@@ -23,11 +26,15 @@ from tests.faults.site import DAY, REFUSALS
 pytestmark = pytest.mark.slow
 
 PEAK_RSS_LIMIT_MB = 600
-# Short enough for a test, the same code path as production's 30 s.
-CRAWL_ARGS = [
-    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    "-s", "SAHEL_ALLOWED_PRIVATE_HOSTS=127.0.0.1,127.0.0.2,127.0.0.3", "-s", "DOWNLOAD_TIMEOUT=3",
-]  # fmt: skip
+# The replay's settings, with a third loopback host (the off-site target) and a download timeout
+# short enough for a test, the same code path as production's 30 s.
+CRAWL_ARGS = settings_args(
+    {
+        **REPLAY_OVERRIDES,
+        "SAHEL_ALLOWED_PRIVATE_HOSTS": [*REPLAY_OVERRIDES["SAHEL_ALLOWED_PRIVATE_HOSTS"], "127.0.0.3"],
+        "DOWNLOAD_TIMEOUT": 3,
+    }
+)
 
 
 class FaultCrawl:
@@ -104,6 +111,20 @@ def test_internal_and_offsite_targets_are_refused_before_any_connection(crawl: F
     kinds = {url: kind for url, kind, _ in crawl.errors}
     for slug in ("redirect-to-cloud-metadata-address", "redirect-to-private-network-address"):
         assert kinds[crawl.main.url(DAY + slug)] in REFUSALS  # a download error would mean it tried
+
+
+def test_a_name_of_this_machine_is_refused_for_the_address_the_connection_would_use(crawl: FaultCrawl) -> None:
+    """The machine's host name has no internal spelling: the connection's own lookup refuses its
+    answer (no second lookup a rebinding name could answer differently), reported like any
+    internal address, with the host and the address."""
+    host = socket.gethostname().lower()
+    if is_internal_host(host):
+        pytest.skip(f"this machine's name {host!r} is refused by its spelling already")
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    kind, reason = reasons[crawl.main.url(DAY + "redirect-to-this-machine-as-hostname")]
+    assert kind == "internal"
+    assert f"refused {host}: it resolves to internal address " in reason
+    assert f"http://{host}:" in reason  # the URL it was sent to
 
 
 def test_host_whose_robots_txt_fails_is_not_crawled(crawl: FaultCrawl) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sahel_crawler.replay import ReplayServer
-from tests.conftest import replay_settings_args, run_sahel
+from tests.conftest import crawl_replay
 
 
 @pytest.mark.slow
@@ -21,9 +21,8 @@ def test_a_crawl_stores_the_same_articles_with_either_queue(
         temp = tmp_path / f"tmp-{disk}"
         temp.mkdir()
         db = tmp_path / f"disk-{disk}.db"
-        args = ["crawl", "--sources", str(replay_sources), "--db", f"sqlite:///{db}", *replay_settings_args()]
-        args += ["-s", f"SAHEL_DISK_QUEUE={disk}", "-s", "STATS_DUMP=True", "-s", "LOG_LEVEL=INFO"]
-        result = run_sahel(*args, env={"TMPDIR": str(temp)})
+        settings = ["-s", f"SAHEL_DISK_QUEUE={disk}", "-s", "STATS_DUMP=True", "-s", "LOG_LEVEL=INFO"]
+        result = crawl_replay(replay_sources, f"sqlite:///{db}", *settings, env={"TMPDIR": str(temp)})
         assert result.returncode == 0, result.stderr[-2000:]
         assert ("'scheduler/enqueued/disk'" in result.stderr) is disk
         assert ("'scheduler/enqueued/memory'" in result.stderr) is not disk

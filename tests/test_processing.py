@@ -74,13 +74,7 @@ def stored_rows(db: Path) -> dict[str, list[tuple]]:
 
 def _crawl(replay_sources: Path, db: Path, *settings: str, env: dict[str, str] | None = None) -> None:
     extra = [arg for name in settings for arg in ("-s", name)]
-    if env:
-        os.environ.update(env)
-    try:
-        result = crawl_replay(replay_sources, f"sqlite:///{db}", *extra)
-    finally:
-        for name in env or {}:
-            os.environ.pop(name, None)
+    result = crawl_replay(replay_sources, f"sqlite:///{db}", *extra, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import start_sahel
 
 
 @dataclass
@@ -30,14 +27,7 @@ def run_measured(*args: str, timeout: float, env: dict[str, str] | None = None) 
     Peak memory comes from wait4(2) for this very child, so other processes do not blur it.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sahel_crawler", *args],
-            stdout=out,
-            stderr=err,
-            cwd=REPO,
-            env={**os.environ, "SAHEL_PROGRESS_INTERVAL": "0", **(env or {})},
-            start_new_session=True,
-        )
+        proc = start_sahel(*args, env=env, stdout=out, stderr=err, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
