@@ -8,10 +8,11 @@ with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental)
   end_to_end_pages_per_s       article pages per second of crawl (engine start to close)
   extraction_only_pages_per_s  the same pages through `extract_article` in one plain process
   ratio                        end to end / extraction only (above 1 needs more than one core)
-  stage_ms_per_page            CPU ms per page: extract and language (in the workers), dedup
-                               (text fingerprints in the workers, the index on the reactor),
-                               canonical and keywords (on the reactor), store (reactor and its
-                               database thread), and fetch: the rest of the crawler process
+  stage_ms_per_page            CPU ms per page: extract, language and keywords (flagging and the
+                               folded search text; in the workers), dedup (text fingerprints in
+                               the workers, the index on the reactor), canonical (on the reactor),
+                               store (reactor and its database thread), and fetch: the rest of
+                               the crawler process
                                (Scrapy engine, downloads, spider, dispatch, start-up)
   overhead                     CPU of the crawl's processes minus extraction, over extraction
   cpu_utilisation              CPU seconds of the crawl's processes / (wall seconds x cores)
@@ -46,7 +47,6 @@ STAGES = ("fetch", "extract", "language", "canonical", "dedup", "keywords", "sto
 TIMED = {
     "canonical": "pipelines.canonical.CanonicalUrlPipeline",
     "dedup": "pipelines.dedup.DedupPipeline",
-    "keywords": "pipelines.keywords.KeywordPipeline",
     "store": "pipelines.store.StoragePipeline",
 }
 _CLK = os.sysconf("SC_CLK_TCK")
@@ -335,14 +335,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     crawl_s = stats.get("elapsed_time_seconds") or first["wall_s"]
     e2e = article_pages_done / crawl_s if crawl_s else 0.0
     stage_ms = {stage: stats.get(f"bench/time_ms/{stage}", stats.get(f"sahel/time_ms/{stage}")) for stage in STAGES}
-    worker_ms = {s: stats.get(f"sahel/time_ms/{s}") or 0 for s in ("extract", "language", "dedup_prints")}
-    reactor_stages = ("canonical", "dedup", "keywords", "store")
+    worker_ms = {s: stats.get(f"sahel/time_ms/{s}") or 0 for s in ("extract", "language", "dedup_prints", "keywords")}
+    reactor_stages = ("canonical", "dedup", "store")
     store_writes = stats.get("sahel/time_ms/store_writes") or 0  # the storage stage's database thread
     in_crawler = sum(stage_ms[s] or 0 for s in reactor_stages) + store_writes
     if stats.get("sahel/extract_workers", 0) == 0:  # inline: the worker stages ran in the crawler too
         in_crawler += sum(worker_ms.values())
     stage_ms["fetch"] = stats["bench/crawler_cpu_s"] * 1000 - in_crawler
     stage_ms["language"] = worker_ms["language"]
+    stage_ms["keywords"] = worker_ms["keywords"]
     stage_ms["dedup"] = (stage_ms["dedup"] or 0) + worker_ms["dedup_prints"]  # worker part + reactor part
     stage_ms["store"] = (stage_ms["store"] or 0) + store_writes
     extract_ms = stage_ms["extract"] or 0.0

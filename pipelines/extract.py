@@ -1,12 +1,15 @@
-"""Extraction stage: body text, metadata and language of the article page, in worker processes.
+"""Extraction stage: body text, metadata, language and keywords of the article page, in worker
+processes.
 
-Extraction (trafilatura) and language detection are the crawl's CPU cost. They run in a pool of
-worker processes so the reactor keeps fetching while pages are parsed and both cores are used; a
-page that hangs or crashes its worker is recorded as failed and skipped, the crawl goes on.
+Extraction (trafilatura), language detection and the rest of a page's text work are the crawl's
+CPU cost. They run in a pool of worker processes (pipelines/page_task.py) so the reactor keeps
+fetching while pages are parsed and every core is used; a page that hangs or crashes its worker
+is recorded as failed and skipped, the crawl goes on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from concurrent.futures import Future
@@ -19,6 +22,7 @@ from twisted.internet.defer import Deferred
 from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.signals import report_failure
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
@@ -44,14 +48,18 @@ def _worker_count(value: Any) -> int:
 
 
 class ExtractionPipeline:
-    """Fill title, author, date, body, description and language of each item; drop pages with no text.
+    """Fill title, author, date, body, description, language and keyword hits of each item (and the
+    text fingerprints and search text later stages use); drop pages with no text.
 
-    Extraction and language detection run in SAHEL_EXTRACT_WORKERS worker processes; `process_item`
+    The page's text work runs in SAHEL_EXTRACT_WORKERS worker processes; `process_item`
     returns a Deferred, so the reactor keeps fetching meanwhile. A page that raises, crashes its
     worker or runs past SAHEL_EXTRACT_TIMEOUT is dropped and reported (stats `sahel/errors` and
     `sahel/errors/extraction`, signal `page_failed` with kind "extraction", stored in crawl_errors).
-    Feed and sitemap dates are fallbacks when the page itself carries no date. CPU milliseconds
-    spent go to stats `sahel/time_ms/extract` and `sahel/time_ms/language`.
+    Feed and sitemap titles and dates are fallbacks when the page itself carries none. Keyword
+    hits are those of the lexicon loaded when the crawl starts (a lexicon that does not validate
+    stops the crawl before any page is fetched). CPU milliseconds spent go to stats
+    `sahel/time_ms/extract`, `sahel/time_ms/language`, `sahel/time_ms/dedup_prints` and
+    `sahel/time_ms/keywords`.
 
     Settings:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
@@ -62,6 +70,8 @@ class ExtractionPipeline:
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
                                      on the reactor thread (no pool, no time limit).
         SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker (default 20).
+        SAHEL_KEYWORDS_ENABLED       False: no keyword flagging during the crawl.
+        SAHEL_LEXICON_PATH           lexicon YAML file; None means the bundled lexicon.
     """
 
     # What runs per page in a worker: a module-level function, as workers receive it by reference.
@@ -94,6 +104,9 @@ class ExtractionPipeline:
             max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
             language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", DEFAULT_PREFIX_CHARS),
             languages=detect_languages_setting(s),
+            lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
+            if s.getbool("SAHEL_KEYWORDS_ENABLED", True)
+            else None,
         )
         timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(
@@ -127,7 +140,7 @@ class ExtractionPipeline:
         """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""
         try:
             if self.pool is None:
-                page = self.page_function(item.html, item.url, item.outlet, self.settings)
+                page = self.page_function(item.html, item.url, item.outlet, item.hints.get("title"), self.settings)
             else:
                 page = await maybe_deferred_to_future(self._in_worker(item))
         except (PageTimeout, WorkerDied, TaskError) as exc:
@@ -149,7 +162,7 @@ class ExtractionPipeline:
             else:
                 result.errback(error)
 
-        future = self.pool.submit(self.page_function, item.html, item.url, item.outlet)
+        future = self.pool.submit(self.page_function, item.html, item.url, item.outlet, item.hints.get("title"))
         future.add_done_callback(lambda f: reactor.callFromThread(finish, f))
         return result
 
@@ -162,14 +175,20 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/extract", page.extract_ms)
         self.stats.inc_value("sahel/time_ms/language", page.language_ms)
         self.stats.inc_value("sahel/time_ms/dedup_prints", page.prints_ms)
+        self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
         extracted = page.extracted
         if extracted is None:
             self.stats.inc_value("sahel/no_text")
             raise NoArticleText(f"no article text on {item.url}")
-        item.title = extracted.title or item.hints.get("title")
+        item.title = extracted.title
         item.author = extracted.author
         item.text = extracted.text
         item.text_prints = page.prints
+        item.search_text = page.search_text
+        lexicon = self.settings.lexicon
+        if lexicon is not None:
+            item.keyword_hits = [dataclasses.asdict(hit) for hit in page.keyword_hits]
+            item.lexicon_version = lexicon.version
         item.description = extracted.description
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)

@@ -1,9 +1,13 @@
 """The extraction stage's work on one page, as it runs in a worker process.
 
-Extraction, language detection and the duplicate fingerprints of the text: the CPU-heavy part of
-a page. This module imports nothing from Scrapy, Twisted or the database layer, so each worker
-process holds only trafilatura, langdetect's profiles and the text helpers (about 50 MB less per
-worker than importing the pipeline module would cost). `pipelines.extract` sends the pages.
+All the text work of a page: extraction, language detection, the duplicate fingerprints, the
+keyword hits and the folded search-index text. The crawler process runs Scrapy, the duplicate
+index and the database writes on one interpreter lock, and it is what limits a crawl's speed;
+everything that only needs the page's text is done here instead, on the other cores.
+
+This module imports nothing from Scrapy, Twisted or SQLAlchemy, so each worker process holds only
+trafilatura, the language profiles, the lexicon and the text helpers (about 50 MB less per worker
+than importing the pipeline module would cost). `pipelines.extract` sends the pages.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from dataclasses import dataclass, replace
 from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
+from sahel_crawler.text.fold import fold
+from storage.documents import search_document
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
@@ -38,6 +45,10 @@ class ProcessedPage:
     extract_ms: float  # CPU time of extraction in the worker
     language_ms: float  # CPU time of language detection in the worker
     prints_ms: float  # CPU time of the duplicate fingerprints in the worker
+    keyword_hits: tuple[ConceptHit, ...] = ()  # flagged with the crawl's lexicon (none without one)
+    # the search-index text (title, standfirst and body, folded as the lexicon folds)
+    search_text: str | None = None
+    keywords_ms: float = 0.0  # CPU time of keyword flagging and the search text in the worker
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class PageSettings:
     max_chars: int
     language_prefix_chars: int = DEFAULT_PREFIX_CHARS
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
+    lexicon: Lexicon | None = None  # None: no keyword flagging
 
 
 _settings: PageSettings | None = None  # set in each worker by `init_worker`
@@ -63,8 +75,12 @@ def init_worker(settings: PageSettings) -> None:
     detect_language("Le Sahel est une région d'Afrique de l'Ouest.", languages=settings.languages)
 
 
-def process_page(html: str, url: str, outlet: str, settings: PageSettings | None = None) -> ProcessedPage:
-    """Extract the article, detect its language and fingerprint its text for the dedup stage.
+def process_page(
+    html: str, url: str, outlet: str, title_hint: str | None = None, settings: PageSettings | None = None
+) -> ProcessedPage:
+    """Extract the article, detect its language, fingerprint its text for the dedup stage, flag
+    its keywords and fold its search text. `title_hint` (a feed's or sitemap's title) stands in
+    for a title the page lacks.
 
     `settings` defaults to the ones the worker was started with.
     """
@@ -76,10 +92,17 @@ def process_page(html: str, url: str, outlet: str, settings: PageSettings | None
     if extracted is None or len(extracted.text) < settings.min_text_chars:
         return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
     text = with_standfirst(extracted.text, extracted.description)
+    extracted = replace(extracted, text=text, title=extracted.title or title_hint)
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)
     language_ms = (time.process_time() - start) * 1000
     start = time.process_time()
     prints = text_prints(text)
     prints_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(replace(extracted, text=text), language, prints, extract_ms, language_ms, prints_ms)
+    start = time.process_time()
+    hits = tuple(flag_article(settings.lexicon, extracted.title, text)) if settings.lexicon is not None else ()
+    search_text = fold(search_document(extracted.title, extracted.description, text)).text
+    keywords_ms = (time.process_time() - start) * 1000
+    return ProcessedPage(
+        extracted, language, prints, extract_ms, language_ms, prints_ms, hits, search_text, keywords_ms
+    )

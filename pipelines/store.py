@@ -72,6 +72,7 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
         signature=item.minhash,
         keyword_hits=list(item.keyword_hits),
         lexicon_version=item.lexicon_version,
+        search_text=item.search_text,
     )
 
 
@@ -90,15 +91,21 @@ def write_articles(session: Session, records: list[repo.ArticleRecord], run_id: 
 
 
 def _index(records: list[repo.ArticleRecord], results: list[repo.SaveResult], session: Session) -> None:
-    # The index holds the text folded as the lexicon folds it.
     index_articles(
         session,
         [
-            (result.article_id, fold(search_document(record.title, record.description, record.text)).text)
+            (result.article_id, _search_text(record))
             for record, result in zip(records, results, strict=True)
             if result.outcome != "unchanged"
         ],
     )
+
+
+def _search_text(record: repo.ArticleRecord) -> str:
+    # The index holds the text folded as the lexicon folds it; a crawl's workers fold it already.
+    if record.search_text is not None:
+        return record.search_text
+    return fold(search_document(record.title, record.description, record.text)).text
 
 
 @dataclass

@@ -52,12 +52,15 @@ class ArticleItem:
     duplicate_of: str | None = None  # canonical URL of the first-seen copy of this story
     minhash: bytes | None = None  # serialised near-duplicate signature
 
-    # -- keywords ---------------------------------------------------------------------
+    # -- keywords and search ----------------------------------------------------------
     # one dict per matched concept: concept, form, count, first_offset, snippet
     keyword_hits: list[dict[str, Any]] = field(default_factory=list)
     lexicon_version: str | None = None
+    # the search-index text of title, description and text, folded (made beside extraction;
+    # None: storage folds it)
+    search_text: str | None = None
 
     @property
     def keywords(self) -> list[str]:
-        """Matched concept ids, in the order the lexicon stage found them."""
+        """Matched concept ids, in the order flagging found them."""
         return [hit["concept"] for hit in self.keyword_hits]

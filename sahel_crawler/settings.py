@@ -127,7 +127,6 @@ ITEM_PIPELINES = {
     "pipelines.extract.ExtractionPipeline": 100,
     "pipelines.canonical.CanonicalUrlPipeline": 200,
     "pipelines.dedup.DedupPipeline": 400,
-    "pipelines.keywords.KeywordPipeline": 500,
     "pipelines.store.StoragePipeline": 900,
 }
 EXTENSIONS = {

@@ -62,6 +62,8 @@ class ArticleRecord:
     signature: bytes | None = None
     keyword_hits: list[Mapping[str, Any]] = field(default_factory=list)
     lexicon_version: str | None = None
+    # the folded search-index text, when the caller has it (None: the caller's indexer folds it)
+    search_text: str | None = None
 
 
 @dataclass(frozen=True)

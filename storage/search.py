@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import dialect_insert
+from storage.documents import search_document
 from storage.filters import ArticleFilter
 from storage.models import Article, Base, UTCDateTime, utcnow
 
@@ -87,11 +88,6 @@ class SearchHit:
 
 
 # -- the index ---------------------------------------------------------------------------
-
-
-def search_document(title: str | None, description: str | None, text: str | None) -> str:
-    """The text an article is indexed by (normalise it before `index_articles`)."""
-    return "\n\n".join(part for part in (title, description, text) if part)
 
 
 def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:

@@ -1,17 +1,17 @@
-"""The lexicon: loading and validation, matching rules, the pipeline stage and the CLI."""
+"""The lexicon: loading and validation, matching rules, flagging in the crawl and the CLI."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from pipelines.keywords import KeywordPipeline
+from pipelines.extract import ExtractionPipeline
 from sahel_crawler.commands.lexicon import lexicon as lexicon_cli
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import LexiconError, article_text, flag_article, load_lexicon
@@ -156,23 +156,28 @@ def test_cli_check_and_test(tmp_path):
     assert none.exit_code == 0 and "no concept" in none.output
 
 
-def _item(title: str, text: str) -> ArticleItem:
-    return ArticleItem(url="https://example.org/a", outlet="x", html="", fetched_at=datetime.now(UTC),
-                       title=title, text=text)
+def _extraction_stage(**settings: object) -> ExtractionPipeline:
+    return ExtractionPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
 
 
-def test_pipeline_sets_hits_and_version():
-    pipeline = KeywordPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_LEXICON_PATH": None}))
-    item = pipeline.process_item(_item("هجوم في كيدال شمال مالي", "أعلنت جماعة نصرة الإسلام والمسلمين..."))
+def _page_item(title: str, text: str) -> ArticleItem:
+    head = f"<head><title>{title}</title></head>"
+    html = f"<html>{head}<body><article><h1>{title}</h1><p>{text}</p></article></body></html>"
+    return ArticleItem(url="https://example.org/a", outlet="x", html=html, fetched_at=datetime.now(UTC))
+
+
+def test_extraction_stage_sets_hits_and_version():
+    pipeline = _extraction_stage(SAHEL_LEXICON_PATH=None, SAHEL_MIN_TEXT_CHARS=10)
+    body = "أعلنت جماعة نصرة الإسلام والمسلمين مسؤوليتها عن الهجوم على قاعدة عسكرية. " * 3
+    item = asyncio.run(pipeline.process_item(_page_item("هجوم في كيدال شمال مالي", body)))
     assert item.keywords == ["kidal", "mali", "jnim"]
     assert item.lexicon_version == LEX.version
     assert set(item.keyword_hits[0]) == {f.name for f in dataclasses.fields(LEX.match("Kidal")[0])}
 
 
-def test_pipeline_can_be_disabled_and_rejects_bad_lexicon(tmp_path):
-    with pytest.raises(NotConfigured):
-        KeywordPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_KEYWORDS_ENABLED": False}))
+def test_flagging_can_be_disabled_and_a_bad_lexicon_stops_the_crawl(tmp_path):
+    assert _extraction_stage(SAHEL_KEYWORDS_ENABLED=False).settings.lexicon is None
     bad = tmp_path / "bad.yaml"
     bad.write_text("concepts: nope", encoding="utf-8")
     with pytest.raises(LexiconError):
-        KeywordPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_LEXICON_PATH": str(bad)}))
+        _extraction_stage(SAHEL_LEXICON_PATH=str(bad))

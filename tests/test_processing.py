@@ -24,14 +24,14 @@ HANG_ENV = "SAHEL_TEST_HANG_PATH"
 CRASH_ENV = "SAHEL_TEST_CRASH_PATH"
 
 
-def faulty_page(html: str, url: str, outlet: str, settings: object = None) -> object:
+def faulty_page(html: str, url: str, *rest: object) -> object:
     """process_page, except that it hangs or kills its own process on the pages the test names."""
     path = unquote(url.split("://", 1)[-1].partition("/")[2])
     if path == os.environ.get(HANG_ENV):
         time.sleep(3600)
     if path == os.environ.get(CRASH_ENV):
         os.kill(os.getpid(), signal.SIGSEGV)
-    return process_page(html, url, outlet, settings)  # type: ignore[arg-type]
+    return process_page(html, url, *rest)  # type: ignore[arg-type]
 
 
 class FaultyExtractionPipeline(ExtractionPipeline):
