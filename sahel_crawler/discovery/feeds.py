@@ -90,6 +90,8 @@ def _host(netloc: str) -> str:
     host = netloc.rpartition("@")[2]
     if host.startswith("["):
         return host if "]" in host else ""
+    if "[" in host or "]" in host:  # a bracket outside an IPv6 literal: urlsplit refuses the URL
+        return ""
     return host.partition(":")[0]
 
 
