@@ -41,6 +41,9 @@ def test_candidate_setting_values() -> None:
     assert set(DEFAULT_LANGUAGES) >= {"ar", "fr", "en"}
     with pytest.raises(ValueError, match="xx"):
         candidate_languages("ar,xx")
+    for too_few in ("fr", "", "fr,fr"):  # langdetect cannot choose from one profile
+        with pytest.raises(ValueError, match="at least two"):
+            candidate_languages(too_few)
 
 
 def test_unknown_language_setting_stops_the_crawl_naming_it(tmp_path) -> None:
