@@ -799,3 +799,15 @@ def test_feedparser_link_expectations(path):
     result = parse_feed(body, headers.get("content-location", served_at), content_type=headers.get("content-type"))
 
     assert result.links[0].url == _expected_first_link(body)
+
+
+@pytest.mark.parametrize(
+    "bad", ["https://www.france24.com:abc/fr/a", "https://www.france24.com:99999/fr/a", "https://[garbage]/fr/a",
+            "https://![www.france24.com/fr/a"],
+)  # fmt: skip
+def test_a_listed_url_scrapy_would_refuse_is_skipped_and_the_rest_kept(bad):
+    locs = ["https://www.france24.com/fr/1", bad, "https://www.france24.com/fr/2"]
+    body = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    body += "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>"
+    result = parse_sitemap(body.encode(), SITEMAP_URL)
+    assert _urls(result.links) == [locs[0], locs[2]]

@@ -33,7 +33,7 @@ __all__ = [
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 # An absolute http(s) URL without whitespace or control characters (those take the urlsplit road).
-_ABSOLUTE_HTTP = re.compile(r"https?://([^/?#\x00-\x20\x7f]+)[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
+_ABSOLUTE_HTTP = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
@@ -72,27 +72,17 @@ def http_url(value: str | None, base: str) -> str | None:
     if not value:
         return None
     value = value.strip()
-    absolute = _ABSOLUTE_HTTP.match(value)
-    if absolute:  # the common case, kept cheap: a sitemap lists up to 50,000 of them
-        return value if _host(absolute[1]) else None
+    # the common case, kept cheap: a sitemap lists up to 50,000 absolute URLs
+    joined = value if _ABSOLUTE_HTTP.match(value) else None
     try:
-        joined = urljoin(base, value)
+        joined = joined or urljoin(base, value)
         parts = urlsplit(joined)
-        host = parts.hostname
-    except ValueError:  # e.g. a broken IPv6 literal or port
+        host, _ = parts.hostname, parts.port  # both raise on what Scrapy would refuse later
+    except ValueError:  # e.g. a broken IPv6 literal, a bracket in the host, a port "abc" or 99999
         return None
     if parts.scheme.lower() not in _HTTP_SCHEMES or not host:
         return None
     return joined
-
-
-def _host(netloc: str) -> str:
-    host = netloc.rpartition("@")[2]
-    if host.startswith("["):
-        return host if "]" in host else ""
-    if "[" in host or "]" in host:  # a bracket outside an IPv6 literal: urlsplit refuses the URL
-        return ""
-    return host.partition(":")[0]
 
 
 def parse_date(value: str | None) -> datetime | None:

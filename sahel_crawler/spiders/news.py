@@ -132,9 +132,13 @@ class NewsSpider(scrapy.Spider):
         outlet = self.outlets[response.meta["outlet"]]
         if not outlet.owns(url) or not outlet.accepts_article_url(url):
             return ()
-        canonical = canonicalize_url(url, rules=outlet.urls)
         meta = {"outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url}
-        return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
+        try:
+            canonical = canonicalize_url(url, rules=outlet.urls)
+            return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
+        except ValueError as exc:  # a listed URL Scrapy cannot request: the rest of the list goes on
+            self._report(url, via, f"unusable article URL listed on {response.url}: {exc}", outlet.id)
+            return ()
 
     # -- articles ---------------------------------------------------------------------------
 
