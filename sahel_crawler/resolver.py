@@ -86,6 +86,7 @@ class PrivateAddressResolver(CachingThreadedResolver):
     def _check_answer(self, address: str, name: str) -> str:
         host = name.lower()
         if host in self.allowed or not is_internal_address(address):
+            _refused.pop(host, None)  # a refusal is only reported for the lookup that made it
             return address
         _refused[host] = address
         raise InternalAnswerError(host, address)

@@ -114,6 +114,10 @@ DOWNLOADER_MIDDLEWARES = {
 # name that resolves to an internal address (not in SAHEL_ALLOWED_PRIVATE_HOSTS), so a name
 # cannot answer a public address to a check and an internal one to the connection (DNS rebinding).
 TWISTED_DNS_RESOLVER = "sahel_crawler.resolver.PrivateAddressResolver"
+# No proxies from http(s)_proxy: through a proxy, only the proxy's name is looked up here and the
+# check above would never see the outlet's. Enable it (-s HTTPPROXY_ENABLED=True) only with a proxy
+# that refuses internal addresses itself.
+HTTPPROXY_ENABLED = False
 METAREFRESH_ENABLED = False
 # Pending requests wait in disk queues (a temporary folder), so a crawl of a large archive does
 # not hold every discovered request in memory; SAHEL_DISK_QUEUE = False keeps them in memory.

@@ -65,6 +65,7 @@ def test_crawl_settings_follow_scrapys_security_advice() -> None:
     assert "sahel_crawler.middlewares.RobotsServerErrorMiddleware" in order, "robots.txt 5xx must mean disallow"
     # the connection's own lookup refuses internal answers; the refusal is reported, not retried
     assert load_object(s["TWISTED_DNS_RESOLVER"]) is PrivateAddressResolver
+    assert s.getbool("HTTPPROXY_ENABLED") is False  # through a proxy the resolver never sees the outlet's name
     refused = order.index("sahel_crawler.resolver.RefusedLookupMiddleware")
     assert refused > order.index("scrapy.downloadermiddlewares.retry.RetryMiddleware")  # its process_exception first
     assert s.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") == []  # production allows no internal address
