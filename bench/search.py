@@ -27,12 +27,14 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bench.common import news_texts
+from pipelines.page_task import search_text
 from sahel_crawler.exporting import article_record, write_jsonl, write_parquet
-from sahel_crawler.text.fold import fold, fold_key
+from sahel_crawler.text.fold import fold_key
 from storage.db import open_database, session_factory
+from storage.filters import ArticleFilter
 from storage.models import Article, KeywordHit, Outlet
-from storage.repository import ArticleFilter, iter_articles
-from storage.search import article_search, search, search_document
+from storage.repository import iter_articles
+from storage.search import article_search, search
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NAMES = ["أزواد", "كيدال", "تمبكتو", "الساحل", "مالي", "Azawad", "Kidal", "Ménaka", "Tillabéri", "jihadistes"]
@@ -89,7 +91,7 @@ def _fill(db_url: str, rows: list[dict], rng: random.Random) -> float:
             search_rows = [
                 {
                     "article_id": r["id"],
-                    "search_text": fold(search_document(r["title"], None, r["text"])).text,
+                    "search_text": search_text(r["title"], None, r["text"]),
                     "indexed_at": START,
                 }
                 for r in batch

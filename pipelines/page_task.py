@@ -23,6 +23,12 @@ from sahel_crawler.text.fold import fold
 from storage.documents import search_document
 
 
+def search_text(title: str | None, description: str | None, text: str | None) -> str:
+    """The search-index text of an article: its indexed document, folded as the lexicon folds, so
+    that a folded query finds every spelling the folding unifies."""
+    return fold(search_document(title, description, text)).text
+
+
 def with_standfirst(text: str, standfirst: str | None) -> str:
     """The body led by its standfirst when the extractor left it out: the standfirst is part of
     the article (it often carries the key names), and flagging and search must see it."""
@@ -48,7 +54,7 @@ class ProcessedPage:
     keyword_hits: tuple[ConceptHit, ...] = ()  # flagged with the crawl's lexicon (none without one)
     # the search-index text (title, standfirst and body, folded as the lexicon folds)
     search_text: str | None = None
-    keywords_ms: float = 0.0  # CPU time of keyword flagging and the search text in the worker
+    keywords_ms: float = 0.0  # CPU time of keyword flagging and of the search text, in the worker
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,6 @@ def process_page(
     prints_ms = (time.process_time() - start) * 1000
     start = time.process_time()
     hits = tuple(flag_article(settings.lexicon, extracted.title, text)) if settings.lexicon is not None else ()
-    search_text = fold(search_document(extracted.title, extracted.description, text)).text
+    indexed = search_text(extracted.title, extracted.description, text)
     keywords_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(
-        extracted, language, prints, extract_ms, language_ms, prints_ms, hits, search_text, keywords_ms
-    )
+    return ProcessedPage(extracted, language, prints, extract_ms, language_ms, prints_ms, hits, indexed, keywords_ms)

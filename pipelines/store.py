@@ -23,13 +23,13 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from pipelines.page_task import search_text
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
-from sahel_crawler.text.fold import fold
 from storage import repository as repo
 from storage.db import open_database, session_factory
-from storage.search import index_articles, search_document
+from storage.search import index_articles
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,10 @@ def _index(records: list[repo.ArticleRecord], results: list[repo.SaveResult], se
 
 
 def _search_text(record: repo.ArticleRecord) -> str:
-    # The index holds the text folded as the lexicon folds it; a crawl's workers fold it already.
+    # A crawl's workers made it already.
     if record.search_text is not None:
         return record.search_text
-    return fold(search_document(record.title, record.description, record.text)).text
+    return search_text(record.title, record.description, record.text)
 
 
 @dataclass

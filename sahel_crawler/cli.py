@@ -153,7 +153,8 @@ def export(
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """
     from sahel_crawler.exporting import WRITERS, article_record, write_parquet
-    from storage.repository import ArticleFilter, iter_articles
+    from storage.filters import ArticleFilter
+    from storage.repository import iter_articles
 
     if fmt == "parquet" and out == "-":
         raise click.UsageError("--format parquet writes a file: give --out FILE")

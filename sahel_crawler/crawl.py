@@ -38,7 +38,7 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
     """Fail early, with a one-line reason, on a bad sources file, outlet, database or language
     setting; return the ids of the outlets the crawl covers.
 
-    Raises RegistryError (bad configuration) or DatabaseError (database unusable).
+    Raises RegistryError or ValueError (bad configuration) or DatabaseError (database unusable).
     """
     detect_languages_setting(settings)
     registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)

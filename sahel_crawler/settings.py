@@ -29,8 +29,8 @@ SAHEL_KEYWORDS_ENABLED = True
 SAHEL_LANGUAGE_PREFIX_CHARS = 700
 # Languages detection chooses among (pipelines/language.py explains the choice); "all": every profile.
 SAHEL_DETECT_LANGUAGES = list(DEFAULT_LANGUAGES)
-# Worker processes for extraction and language detection (None: one per CPU; 0: inline on the
-# reactor thread), and the time limit of one page in a worker (seconds).
+# Worker processes for a page's text work: extraction, language, keywords... (None: one per CPU;
+# 0: inline on the reactor thread), and the time limit of one page in a worker (seconds).
 SAHEL_EXTRACT_WORKERS: int | None = None
 SAHEL_EXTRACT_TIMEOUT = 20.0
 # A body shorter than this (characters) is page chrome, not an article: counted, not stored.

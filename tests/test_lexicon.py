@@ -176,7 +176,10 @@ def test_extraction_stage_sets_hits_and_version():
 
 
 def test_flagging_can_be_disabled_and_a_bad_lexicon_stops_the_crawl(tmp_path):
-    assert _extraction_stage(SAHEL_KEYWORDS_ENABLED=False).settings.lexicon is None
+    pipeline = _extraction_stage(SAHEL_KEYWORDS_ENABLED=False, SAHEL_MIN_TEXT_CHARS=10)
+    page = _page_item("هجوم في كيدال شمال مالي", "جماعة نصرة الإسلام والمسلمين. " * 5)
+    item = asyncio.run(pipeline.process_item(page))
+    assert item.text and item.keyword_hits == [] and item.lexicon_version is None
     bad = tmp_path / "bad.yaml"
     bad.write_text("concepts: nope", encoding="utf-8")
     with pytest.raises(LexiconError):
