@@ -15,10 +15,19 @@ class ConfigFileError(ValueError):
 def read_yaml(path: Path, what: str) -> Any:
     """The parsed YAML document at `path`; `what` names the file's role in messages ("sources file")."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigFileError(f"{path}: {what} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read {what}: {exc}") from None
+    return parse_yaml(data, path, what)
+
+
+def parse_yaml(data: bytes, path: Path, what: str) -> Any:
+    """The parsed YAML document of `data`, read from `path`; errors as `read_yaml` words them."""
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ConfigFileError(f"{path}: cannot read {what}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

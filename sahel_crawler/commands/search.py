@@ -66,13 +66,7 @@ def search_command(
 
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
     """
-    flt = ArticleFilter(
-        since=since,
-        until=until,
-        outlets=outlets,
-        languages=languages,
-        concepts=concepts,
-    )
+    flt = ArticleFilter(since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
     with user_errors():
         engine = open_database(db_url)
     factory = session_factory(engine)

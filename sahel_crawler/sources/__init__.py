@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sahel_crawler.configfile import ConfigFileError, read_yaml
+from sahel_crawler.configfile import ConfigFileError, parse_yaml, read_yaml
 from sahel_crawler.extraction.rules import ExtractionRules
 from sahel_crawler.text.urls import UrlRules
 
@@ -92,38 +92,34 @@ def load_registry(path: str | Path | None = None) -> Registry:
     same file returns the same Registry object.
     """
     path = Path(path) if path else DEFAULT_SOURCES
-    key = path.resolve()
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return _parse_registry(path, _document(path, None))  # raises, naming the problem
+    # A content digest, not the mtime: a file rewritten within one tick of the file system's
+    # clock must still be read again.
+    key, digest = path.resolve(), hashlib.sha256(data).digest()
     with _LOADED_LOCK:
-        digest = _digest(path)
         loaded = _LOADED.get(key)
-        if loaded is not None and digest is not None and loaded[0] == digest:
-            return loaded[1]
-        registry = _parse_registry(path)
-        # Cached only when the file did not change while it was parsed.
-        if digest is not None and _digest(path) == digest:
-            _LOADED[key] = (digest, registry)
-        return registry
+        if loaded is None or loaded[0] != digest:
+            loaded = _LOADED[key] = (digest, _parse_registry(path, _document(path, data)))
+        return loaded[1]
 
 
-# Resolved path -> (SHA-256 of the content, its registry). A content digest, not the mtime:
-# a file rewritten within one tick of the file system's clock must still be read again.
+# Resolved path -> (SHA-256 of the content, its registry).
 _LOADED: dict[Path, tuple[bytes, Registry]] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def _digest(path: Path) -> bytes | None:
-    """SHA-256 of the file's bytes; None when it cannot be read (parsing reports why)."""
+def _document(path: Path, data: bytes | None) -> Any:
+    """The YAML document of the sources file (`data`, or read from `path` when None)."""
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
-    except OSError:
-        return None
-
-
-def _parse_registry(path: Path) -> Registry:
-    try:
-        raw = read_yaml(path, "sources file")
+        return read_yaml(path, "sources file") if data is None else parse_yaml(data, path, "sources file")
     except ConfigFileError as exc:
         raise RegistryError(str(exc)) from None
+
+
+def _parse_registry(path: Path, raw: Any) -> Registry:
     if not isinstance(raw, dict) or not isinstance(raw.get("outlets"), dict) or not raw["outlets"]:
         raise RegistryError(f"{path}: expected a mapping with a non-empty 'outlets:' mapping at the top")
     extra = set(raw) - {"outlets"}
