@@ -26,7 +26,7 @@ SAHEL_LEXICON_PATH = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
-SAHEL_LANGUAGE_PREFIX_CHARS = 700
+SAHEL_LANGUAGE_PREFIX_CHARS = 400
 # Languages detection chooses among (pipelines/language.py explains the choice); "all": every profile.
 SAHEL_DETECT_LANGUAGES = list(DEFAULT_LANGUAGES)
 # Worker processes for a page's text work: extraction, language, keywords... (None: one per CPU;
