@@ -6,6 +6,10 @@ tearing the pool down. Here each worker process runs one page at a time under it
 thread, so a page that crashes its worker or runs past the time limit is known exactly: that
 worker is killed and replaced, that page fails, and every other page carries on.
 
+Why not `pebble.ProcessPool`, which has per-task timeouts: its workers share one task pipe behind
+a lock held across processes, and a worker killed while holding it (out of memory, SIGKILL) can
+leave the whole pool waiting forever (pebble issue 163). Here every worker has a pipe of its own.
+
 Workers are forked from a forkserver (never from the crawler, whose threads make a plain fork
 unsafe). The server preloads nothing (a server holding trafilatura would add ~55 MB for the whole
 crawl): each worker imports what it needs when it starts, about a second.
