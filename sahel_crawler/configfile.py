@@ -12,6 +12,28 @@ class ConfigFileError(ValueError):
     """A configuration file that cannot be read or parsed; the message names the file (and line)."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: PyYAML would keep the
+    last silently, and a second `feeds:` or outlet of the same id would hide the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: Path, what: str) -> Any:
     """The parsed YAML document at `path`; `what` names the file's role in messages ("sources file")."""
     try:
@@ -26,7 +48,7 @@ def read_yaml(path: Path, what: str) -> Any:
 def parse_yaml(data: bytes, path: Path, what: str) -> Any:
     """The parsed YAML document of `data`, read from `path`; errors as `read_yaml` words them."""
     try:
-        return yaml.safe_load(data.decode("utf-8"))
+        return yaml.load(data.decode("utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
     except UnicodeDecodeError as exc:
         raise ConfigFileError(f"{path}: cannot read {what}: {exc}") from None
     except yaml.YAMLError as exc:

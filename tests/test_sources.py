@@ -92,3 +92,24 @@ def test_a_changed_registry_file_is_read_again(tmp_path: Path) -> None:
         load_registry(sources)
     _write_registry(sources, "https://b.test/rss")
     assert load_registry(sources).outlets["a"].feeds == ("https://b.test/rss",)
+
+
+def test_outlets_own_their_hosts_subdomains_and_internationalised_names(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "outlets:\n"
+        "  arab:\n    name: Arab\n    feeds: ['http://مثال.example/rss']\n"
+        "  plain:\n    name: Plain\n    feeds: ['https://Example.org/feed']\n",
+        encoding="utf-8",
+    )
+    outlets = load_registry(str(path)).outlets
+    # Scrapy requests an internationalised host in its punycode form: the outlet must own it
+    # (and Scrapy's offsite filter gets that form from the outlet's hosts).
+    assert outlets["arab"].hosts == {"xn--mgbh0fb.example"}
+    assert outlets["arab"].owns("http://xn--mgbh0fb.example/a/1")
+    assert outlets["arab"].owns("http://مثال.example/a/1")
+    # a feed at example.org may list www.example.org articles, as Scrapy's offsite rule allows
+    assert outlets["plain"].owns("https://www.example.org/a/1")
+    assert not outlets["plain"].owns("https://badexample.org/a/1")
+    assert not outlets["plain"].owns("https://example.org.evil.test/a/1")
+    assert not outlets["plain"].owns("http://[::1/a")

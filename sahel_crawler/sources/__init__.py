@@ -56,8 +56,13 @@ class Outlet:
         ]
 
     def owns(self, url: str) -> bool:
-        """True when the URL is on one of this outlet's hosts."""
-        return (urlsplit(url).hostname or "").lower() in self.hosts
+        """True when the URL is on one of this outlet's hosts or a subdomain of one (the rule of
+        Scrapy's offsite filter: a feed at example.com may list www.example.com articles)."""
+        try:
+            host = ascii_host(urlsplit(url).hostname or "")
+        except ValueError:
+            return False
+        return host in self.hosts or any(host.endswith(f".{h}") for h in self.hosts)
 
     def accepts_article_url(self, url: str) -> bool:
         """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may."""
@@ -144,8 +149,12 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
     lists = {key: _url_list(where, key, entry.get(key)) for key in _URL_LISTS}
     if not any(lists.values()):
         raise RegistryError(f"{where}: at least one of 'feeds', 'sitemaps', 'sections' is required")
-    hosts = {urlsplit(u).hostname or "" for urls in lists.values() for u in urls}
-    hosts |= {h.lower() for h in _str_list(where, "hosts", entry.get("hosts"))}
+    hosts = {ascii_host(urlsplit(u).hostname or "") for urls in lists.values() for u in urls}
+    for host in _str_list(where, "hosts", entry.get("hosts")):
+        try:
+            hosts.add(ascii_host(host))
+        except ValueError:
+            raise RegistryError(f"{where}: key 'hosts': {host!r} is not a host name") from None
     rules = {key: _rules(where, key, entry.get(key), parse) for key, parse in _RULES.items()}
     return Outlet(
         id=oid,
@@ -180,10 +189,27 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
 def _url_list(where: str, key: str, value: Any) -> list[str]:
     urls = _str_list(where, key, value)
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host, _ = parts.hostname, parts.port  # both raise on what Scrapy could not request
+            ascii_host(host or "")
+        except ValueError as exc:
+            raise RegistryError(f"{where}: key {key!r}: {url!r} is not a usable URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not host:
             raise RegistryError(f"{where}: key {key!r}: {url!r} is not an http(s) URL")
     return urls
+
+
+def ascii_host(host: str) -> str:
+    """A host name as requests carry it: lower case, an internationalised name in its IDNA
+    (punycode) form, as Scrapy sends it; ValueError when it cannot be encoded."""
+    host = host.strip().lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"{host!r} is not a valid host name ({exc})") from None
 
 
 def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
