@@ -98,9 +98,14 @@ def crawl(
         return
     except DatabaseError as exc:  # the lock itself could not be taken
         raise Failure(str(exc)) from None
+    reason = stats.get("finish_reason")
+    if reason is None:  # Scrapy failed before the spider opened (a setting it could not use)
+        raise Failure("the crawl could not start (see the error in the log)")
     _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
-    if stats.get("finish_reason") == "shutdown":
+    if reason == "shutdown":
         raise Failure("the crawl was shut down before it finished (see the log above)")
+    if reason == "start_error":
+        raise Failure("the crawl stopped early: listing its start URLs failed (see the log above)")
 
 
 @main.command()

@@ -31,6 +31,15 @@ def test_missing_sources_file_exits_2(tmp_path: Path) -> None:
         ("outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    allow: ['(']\n", "bad regular expression"),
         ("outlets:\n  a:\n    name: A\n", "at least one of"),
         ("outlets:\n  a:\n    name: A\n    feeds: [ftp://x.test/rss]\n", "not an http(s) URL"),
+        # urlsplit accepts these, Scrapy could not request them: refused before any fetch
+        ("outlets:\n  a:\n    name: A\n    feeds: ['http://x.test:99999/rss']\n", "not a usable URL"),
+        ("outlets:\n  a:\n    name: A\n    feeds: ['http://[::1/rss']\n", "not a usable URL"),
+        # PyYAML keeps the last of repeated keys: the first list (or outlet) would vanish unseen
+        (
+            "outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    feeds: [http://x.test/b]\n",
+            "'feeds' given twice",
+        ),
+        ("outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n  a:\n    name: B\n", "'a' given twice"),
     ],
 )
 def test_invalid_sources_exit_2_naming_outlet_and_key(tmp_path: Path, content: str, expected: str) -> None:
@@ -71,3 +80,33 @@ def test_python_m_equals_the_console_script() -> None:
     assert result.returncode == 0
     for command in ("crawl", "export", "demo", "runs"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("SAHEL_EXTRACT_WORKERS=abc", "SAHEL_EXTRACT_WORKERS: 'abc' is not an integer"),
+        ("SAHEL_STORE_BATCH_SIZE=many", "SAHEL_STORE_BATCH_SIZE: 'many' is not an integer"),
+        ("SAHEL_DEDUP_THRESHOLD=2", "SAHEL_DEDUP_THRESHOLD: 2.0 is not in (0, 1]"),
+        ("SAHEL_DEDUP_ENABLED=maybe", "SAHEL_DEDUP_ENABLED: 'maybe' is not true or false"),
+    ],
+)
+def test_a_mistyped_crawl_setting_exits_2_naming_it(tmp_path: Path, setting: str, expected: str) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("outlets:\n  a:\n    name: A\n    feeds: [http://127.0.0.1:9/rss]\n")
+    result = run_sahel("crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path}/x.db", "-s", setting)
+    assert result.returncode == 2
+    assert _one_line_error(result.stderr) == f"sahel: error: {expected}"
+
+
+def test_a_crawl_scrapy_cannot_start_exits_1(tmp_path: Path) -> None:
+    # One of Scrapy's own settings it cannot use: Scrapy fails while starting; the exit status
+    # and the last line must say so (it used to exit 0 after Scrapy's traceback).
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("outlets:\n  a:\n    name: A\n    feeds: [http://127.0.0.1:9/rss]\n")
+    result = run_sahel(
+        "crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path}/x.db", "-s", "DOWNLOAD_TIMEOUT=abc"
+    )
+    assert result.returncode == 1
+    # (Twisted may print the unhandled error at exit, after this line)
+    assert "sahel: error: the crawl could not start (see the error in the log)" in result.stderr.splitlines()
