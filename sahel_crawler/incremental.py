@@ -17,6 +17,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from sahel_crawler.signals import listing_incomplete
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.text.urls import UrlRules, canonicalize_url
 from storage import dedup_queries as q
@@ -55,7 +56,9 @@ class IncrementalMiddleware:
     If-Modified-Since from `http_validators`; a 304 is counted in `sahel/not_modified` and ends
     the request with `NotModified`. Validators of 200 responses are written when the crawl
     finishes normally: a crawl cut short must not make the next one skip a feed whose articles
-    it never fetched.
+    it never fetched. For the same reason a listing (and the sitemap index above it) with a page
+    that failed in a way that may pass (signal `listing_incomplete`: a time-out, a 5xx) gets no
+    validators: the next crawl reads it again and asks for that page again.
 
     Settings:
         SAHEL_INCREMENTAL_ENABLED  False disables the middleware (NotConfigured).
@@ -79,6 +82,8 @@ class IncrementalMiddleware:
         self._passed: set[int] = set()
         self._skipped: set[str] = set()
         self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._listed_on: dict[str, str] = {}  # a child sitemap's URL -> the index that listed it
+        self._incomplete: set[str] = set()  # listings whose validators must not be kept
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
@@ -94,6 +99,7 @@ class IncrementalMiddleware:
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(middleware.listing_incomplete, signal=listing_incomplete)
         return middleware
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -107,14 +113,23 @@ class IncrementalMiddleware:
         """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
         if self.Session is None:
             return
-        if reason == "finished" and self._validators:
+        if reason == "finished" and (self._validators or self._incomplete):
             with self.Session.begin() as session:
                 for url, (etag, last_modified) in self._validators.items():
-                    q.put_validators(session, url, etag, last_modified)
+                    if url not in self._incomplete:
+                        q.put_validators(session, url, etag, last_modified)
+                for url in self._incomplete:
+                    q.put_validators(session, url, None, None)  # forget what an earlier crawl kept
         if self.lookups is not None:
             self.lookups.close()
         self._engine.dispose()
         self.Session = self.lookups = None
+
+    def listing_incomplete(self, url: str) -> None:
+        """Keep no validators for the listing `url`, nor for the sitemap indexes above it."""
+        while url and url not in self._incomplete:
+            self._incomplete.add(url)
+            url = self._listed_on.get(url, "")
 
     # -- stored articles ------------------------------------------------------------------------
 
@@ -180,6 +195,8 @@ class IncrementalMiddleware:
             raise NotModified(request.url)
         if response.status == 200:
             self._validators[response.url] = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
+            if request.meta.get("listed_on"):
+                self._listed_on[response.url] = request.meta["listed_on"]
         return response
 
 

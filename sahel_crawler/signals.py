@@ -10,6 +10,11 @@ from typing import Any
 # outlet (str | None).
 page_failed = object()
 
+# Sent by the spider when a page listed on a feed or sitemap failed in a way the next crawl may
+# not meet (a time-out, a 5xx): that listing's validators must not be kept, or the next crawl
+# would get 304 for it and never ask for the page again. Argument: url (the listing's URL).
+listing_incomplete = object()
+
 
 def report_failure(
     stats: Any,

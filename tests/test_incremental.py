@@ -210,3 +210,41 @@ def test_exact_copy_under_another_url_becomes_an_alias(copy_replay: ReplayServer
     crawl(both, db)
     assert [r.path for r in copy_replay.requests if r.path != BOTH and "/fr/" in r.path] == []
     assert last_run(db)["skipped_seen"] == 2
+
+
+# -- a listed page that failed ------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_replay() -> Iterator[ReplayServer]:
+    with ReplayServer(now=REPLAY_NOW) as server:
+        yield server
+
+
+def _sources_without_sections(replay: ReplayServer, path: Path) -> Path:
+    outlets = yaml.safe_load(replay.sources_yaml())["outlets"]
+    for outlet in outlets.values():
+        outlet.pop("sections", None)  # found again through a section page, it would prove nothing
+    path.write_text(yaml.safe_dump({"outlets": outlets}, allow_unicode=True))
+    return path
+
+
+def test_a_listed_page_that_failed_is_asked_for_by_the_next_crawl(own_replay: ReplayServer, tmp_path: Path) -> None:
+    # The page answers 503 in the first crawl: its feed or sitemap must not be remembered as
+    # read, or the next crawl gets 304 for it and never asks for the page again.
+    db, sources = tmp_path / "sahel.db", _sources_without_sections(own_replay, tmp_path / "sources.yaml")
+    article = next(e for e in own_replay.expected_articles() if e.outlet == "france24" and e.stored)
+    site, path = own_replay.built.sites["france24"], unquote(urlsplit(article.url).path)
+    page = site.get(path)
+    assert page is not None
+    site.resources[path] = Resource(b"busy", "text/plain", status=503)
+    crawl(sources, db)
+    assert article.url not in export(db)
+    assert last_run(db)["errors"] >= 1
+
+    site.resources[path] = page
+    own_replay.reset_requests()
+    crawl(sources, db)
+    assert article.url in export(db)
+    # the other listings were remembered: only what led to the failed page was read again
+    assert any(r.status == 304 for r in own_replay.requests)

@@ -33,7 +33,7 @@ from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
-from sahel_crawler.signals import report_failure
+from sahel_crawler.signals import listing_incomplete, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
 
@@ -108,7 +108,7 @@ class NewsSpider(scrapy.Spider):
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
             if outlet.owns(url):
-                meta = {"outlet": outlet.id, "kind": "sitemap"}
+                meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
                 priority = _DISCOVERY_PRIORITY["sitemap"]
                 yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
@@ -133,6 +133,7 @@ class NewsSpider(scrapy.Spider):
         if not outlet.owns(url) or not outlet.accepts_article_url(url):
             return ()
         meta = {"outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url}
+        meta["listed_on"] = response.url
         try:
             canonical = canonicalize_url(url, rules=outlet.urls)
             return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
@@ -183,6 +184,9 @@ class NewsSpider(scrapy.Spider):
         if first != request.url and request.url not in reason:
             reason = f"{reason} (redirected to {request.url})"
         self._report(first, kind, reason, request.meta.get("outlet"))
+        listing = request.meta.get("listed_on")
+        if listing and _may_pass_next_time(failure, kind):
+            self.crawler.signals.send_catch_log(listing_incomplete, url=listing)
 
     def on_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
         """Report a redirect that leaves every outlet's hosts, or that comes back to a URL of its own
@@ -237,6 +241,17 @@ _DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (CannotResolveHostError, "dns", "the host name does not resolve"),
     (DownloadConnectionRefusedError, "refused", "the server refused the connection"),
 )
+
+
+# Failures the next crawl may not meet: the page is worth asking for again.
+_TRANSIENT_KINDS = frozenset({"timeout", "truncated", "dns", "refused", "download"})
+
+
+def _may_pass_next_time(failure: Failure, kind: str) -> bool:
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return response.status >= 500 or response.status in (408, 429)
+    return kind in _TRANSIENT_KINDS
 
 
 def classify_failure(failure: Failure) -> tuple[str, str] | None:
