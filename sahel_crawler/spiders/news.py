@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 import scrapy
+from charset_normalizer import from_bytes
 from scrapy import signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import (
@@ -25,7 +26,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
-from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
 from sahel_crawler.discovery import parse_feed, parse_sitemap
@@ -211,20 +212,53 @@ class NewsSpider(scrapy.Spider):
         report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
 
 
+# What an outlet of the monitor's languages writes in when it declares nothing: Scrapy's own
+# guess (charset_normalizer among all encodings) takes short French ISO-8859-1 pages for
+# Central European cp1250 ("prčs" for "près"), so the guess is made among these only.
+_UNDECLARED_ENCODINGS = ["utf_8", "cp1252", "cp1256", "iso8859_6"]
+
+
 def decoded_html(response: TextResponse) -> str:
-    """The page as text; when the charset of the HTTP header garbles it (replacement characters)
-    and the page's own <meta> charset, or UTF-8, decodes it cleanly, that one is used instead."""
+    """The page as text, in the charset its HTTP header, BOM or <meta> declares (Scrapy's rule).
+
+    When nothing declares one and the body is not UTF-8, the charset is guessed among the
+    monitor's languages' legacy encodings. When the declared charset garbles the page
+    (replacement characters), the <meta> charset, UTF-8 or that guess is used instead, the first
+    that decodes it cleanly.
+    """
+    body = response.body
+    if not _declares_encoding(response) and not _is_utf8(body):
+        return _guessed(body) or response.text
     text = response.text
     if "\ufffd" not in text:
         return text
-    for encoding in (html_body_declared_encoding(response.body), "utf-8"):
+    for encoding in (html_body_declared_encoding(body), "utf-8"):
         if not encoding:
             continue
         try:
-            return response.body.decode(resolve_encoding(encoding) or encoding)
+            return body.decode(resolve_encoding(encoding) or encoding)
         except (LookupError, UnicodeDecodeError):
             continue
-    return text
+    return _guessed(body) or text
+
+
+def _declares_encoding(response: TextResponse) -> bool:
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    body = response.body
+    return bool(http_content_type_encoding(content_type) or read_bom(body)[0] or html_body_declared_encoding(body))
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _guessed(body: bytes) -> str | None:
+    match = from_bytes(body, cp_isolation=_UNDECLARED_ENCODINGS).best()
+    return str(match) if match is not None else None
 
 
 # Scrapy's own refusals that are plain IgnoreRequest: told apart by their documented messages.

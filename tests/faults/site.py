@@ -115,6 +115,14 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
                                    "text/html; charset=utf-8"))  # fmt: skip
     good("french-utf8-with-no-charset-anywhere",
          encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"))
+    # Nothing declares a charset and the bytes are not UTF-8: a guess among every encoding took
+    # these for cp1250 and Urdu; the crawl guesses among its languages' encodings.
+    good("french-latin-1-with-no-charset-anywhere",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("latin-1"), "text/html"))
+    good("arabic-windows-1256-with-no-charset-anywhere", lang="ar",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"))
+    good("arabic-windows-1256-under-a-lying-utf8-meta", lang="ar",
+         encode=lambda h: r.static(h.encode("cp1256"), "text/html"))
     good("french-utf8-under-an-unknown-charset-name",
          encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))
 
