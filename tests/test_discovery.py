@@ -628,10 +628,14 @@ def test_sloppy_prolog_accepted(prefix):
     assert result.error is None
 
 
-def test_utf16_sitemap():
-    body = ('<?xml version="1.0" encoding="UTF-16"?>' + NEWS_SITEMAP.split("?>", 1)[1]).encode("utf-16")
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])  # with a BOM, then without
+def test_utf16_sitemap(encoding):
+    body = ('<?xml version="1.0" encoding="UTF-16"?>' + NEWS_SITEMAP.split("?>", 1)[1]).encode(encoding)
 
-    assert parse_sitemap(body, SITEMAP_URL).links == parse_sitemap(NEWS_SITEMAP.encode(), SITEMAP_URL).links
+    result = parse_sitemap(body, SITEMAP_URL)
+
+    assert result.links == parse_sitemap(NEWS_SITEMAP.encode(), SITEMAP_URL).links
+    assert result.error is None  # a valid document: nothing to record in crawl_errors
 
 
 def test_plain_text_sitemap():

@@ -11,6 +11,7 @@ Pure functions, bytes in and results out; bad input never raises.
 
 from __future__ import annotations
 
+import codecs
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ def _run(body: bytes, collector: _Collector, *, recover: bool) -> str | None:
             collector.consume(parser.read_events())
             if collector.stopped:
                 return None
-        parser.feed(b"\n")  # let the push parser finish the last end tag it has seen
+        parser.feed(_newline(body))  # let the push parser finish the last end tag it has seen
         collector.consume(parser.read_events())
         if collector.stopped:
             return None
@@ -218,6 +219,15 @@ def _run(body: bytes, collector: _Collector, *, recover: bool) -> str | None:
             collector.consume(parser.read_events())
         return _xml_message(exc)
     return None
+
+
+def _newline(body: bytes) -> bytes:
+    """A line break in the document's own encoding (one byte would be invalid UTF-16)."""
+    if body.startswith((codecs.BOM_UTF16_LE, b"<\x00")):
+        return "\n".encode("utf-16-le")
+    if body.startswith((codecs.BOM_UTF16_BE, b"\x00<")):
+        return "\n".encode("utf-16-be")
+    return b"\n"
 
 
 def _xml_message(exc: etree.XMLSyntaxError) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+import parsel
 import scrapy
 from charset_normalizer import from_bytes
 from scrapy import signals
@@ -30,6 +31,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
 from sahel_crawler.discovery import parse_feed, parse_sitemap
+from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
@@ -108,10 +110,13 @@ class NewsSpider(scrapy.Spider):
         if result.error:
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
-            if outlet.owns(url):
-                meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
-                priority = _DISCOVERY_PRIORITY["sitemap"]
-                yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
+            if not outlet.owns(url):
+                reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
+                self._report(response.url, "offsite", reason, outlet.id)
+                continue
+            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
+            priority = _DISCOVERY_PRIORITY["sitemap"]
+            yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
             hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
             yield from self._article_request(response, link.url, "sitemap", hints)
@@ -123,9 +128,17 @@ class NewsSpider(scrapy.Spider):
             return
         # Hosts are checked per link in _article_request (LinkExtractor's allow_domains compares
         # host:port, which misses outlets served on a non-default port).
-        for link in self._link_extractor.extract_links(response):
-            if looks_like_article_url(link.url):
-                yield from self._article_request(response, link.url, "section", {})
+        try:
+            urls = [link.url for link in self._link_extractor.extract_links(response)]
+        except ValueError as exc:  # e.g. a malformed <base href>: Scrapy's extractor gives up on the page
+            reason = f"links resolved against the page's own URL: {exc}"
+            self._report(response.url, "section", reason, response.meta["outlet"])
+            # parsel's selector, not Scrapy's: Scrapy's resolves the <base href> and fails the same way
+            hrefs = parsel.Selector(text=response.text).xpath("//a/@href").getall()
+            urls = [u for href in hrefs if (u := http_url(href, response.url))]
+        for url in urls:
+            if looks_like_article_url(url):
+                yield from self._article_request(response, url, "section", {})
 
     def _article_request(
         self, response: Response, url: str, via: str, hints: dict[str, Any]

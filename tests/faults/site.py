@@ -210,14 +210,21 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     site.failures[truncated] = frozenset({"sitemap"})
     garbage = main.add("/sitemap-garbage.xml", r.static(b"\x00\x01<<<not xml at all>>>\xff", "application/xml"))
     site.failures[garbage] = frozenset({"sitemap"})
-    index = [big, truncated, garbage]
+    # a child sitemap on a host no outlet lists: not followed, and the index says so
+    index = [big, truncated, garbage, elsewhere.url("/sitemap-on-a-cdn.xml")]
     locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in index)
     sitemap_index = main.add("/sitemap.xml", r.static(
         f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'.encode(),
         "application/xml"))  # fmt: skip
+    site.failures[sitemap_index] = frozenset({"offsite"})
 
     links = "".join(f'<li><a href="{u}">{u.rsplit("/", 1)[1]}</a></li>' for u in section_links)
     section = main.add("/section/", r.static(f"<html><body><ul>{links}</ul></body></html>".encode()))
+    # a malformed <base href> makes Scrapy's link extractor raise: its links must not be lost
+    only = good("linked-only-from-the-section-with-a-broken-base", link=False)
+    page = f'<html><head><base href="http://[::1/"></head><body><a href="{only}">x</a></body></html>'
+    broken_base = main.add("/section-broken-base/", r.static(page.encode()))
+    site.failures[broken_base] = frozenset({"section"})
 
     # -- an outlet whose robots.txt answers 503 --------------------------------------------
     robots_down.add("/robots.txt", r.static(b"<html>Service Unavailable</html>", status=503))
@@ -229,8 +236,8 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
 
     site.sources = {
         "outlets": {
-            "faulty": {"name": "Faulty", "sections": [section], "feeds": feeds, "sitemaps": [sitemap_index],
-                       "hosts": list(aliases.values()), "deny": ["/archive/"]},
+            "faulty": {"name": "Faulty", "sections": [section, broken_base], "feeds": feeds,
+                       "sitemaps": [sitemap_index], "hosts": list(aliases.values()), "deny": ["/archive/"]},
             "robotsdown": {"name": "Robots down", "sections": [robots_section]},
         }
     }  # fmt: skip
