@@ -49,8 +49,11 @@ class TaskError(Exception):
 
 def _worker_main(conn: Connection, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
     """Worker loop: run each received call, send back ("ok", result) or ("error", message)."""
-    # Ctrl-C reaches the whole process group: the crawler shuts down gracefully and stops us.
+    # Ctrl-C, and a scheduler's SIGTERM to the crawl's process group, reach us too: the crawler
+    # shuts down gracefully and stops us after the page in hand (dying mid-page would record a
+    # false extraction failure). A worker that must go is killed (SIGKILL) by the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if initializer is not None:
         initializer(*initargs)
     # Only now does the page time limit start to count: warming up is not the page's fault.

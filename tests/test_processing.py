@@ -143,3 +143,29 @@ def test_a_worker_crash_loses_only_its_page(faulty_crawl: dict, pooled_db: Path)
     # Every other article was stored: the crawl went on with replaced workers.
     assert _urls(faulty_crawl["db"]) == _urls(pooled_db) - {faulty_crawl["hang"], crash}
     assert faulty_crawl["run"] == ("finished", 2)
+
+
+def slow_answer(seconds: float) -> str:
+    """A page's work that takes a while."""
+    time.sleep(seconds)
+    return "done"
+
+
+def test_a_worker_finishes_its_page_through_a_sigterm_to_the_process_group() -> None:
+    # A scheduler stopping a crawl signals its whole process group: the crawler shuts down
+    # gracefully, and a worker killed mid-page would record a false extraction failure.
+    from sahel_crawler.workers import WorkerPool
+
+    pool = WorkerPool(1, timeout=30)
+    try:
+        future = pool.submit(slow_answer, 1.5)
+        deadline = time.monotonic() + 30
+        while not any(w.ready for w in pool._workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the page is in hand
+        (worker,) = pool._workers
+        os.kill(worker.process.pid, signal.SIGTERM)
+        assert future.result(timeout=30) == "done"
+        assert pool.replaced == 0
+    finally:
+        pool.close()
