@@ -157,16 +157,16 @@ def export(
 
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """
+    from sahel_crawler.commands.common import article_filter, writing_to
     from sahel_crawler.exporting import WRITERS, article_record, write_parquet
-    from storage.filters import ArticleFilter
     from storage.repository import iter_articles
 
     if fmt == "parquet" and out == "-":
         raise click.UsageError("--format parquet writes a file: give --out FILE")
-    flt = ArticleFilter(since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
     with user_errors():
         engine = open_database(db_url)
-    with session_factory(engine)() as session:
+    flt = article_filter(engine, since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
+    with session_factory(engine)() as session, writing_to(out):
         records = (article_record(a) for a in iter_articles(session, flt))
         if fmt == "parquet":
             with user_errors():

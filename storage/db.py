@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util import asbool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "sahel_read_only"
@@ -28,7 +29,8 @@ class DatabaseURLError(DatabaseError):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`; for SQLite, create the parent folder and enable WAL.
 
-    Raises DatabaseURLError for a malformed URL or unknown driver.
+    Raises DatabaseURLError for a malformed URL or unknown driver, DatabaseError when the
+    folder of a SQLite file cannot be created.
     """
     try:
         parsed = make_url(url)
@@ -43,9 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
-    database = parsed.database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    _make_parent_folder(parsed)
     engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -70,6 +70,23 @@ def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _make_parent_folder(parsed: Any) -> None:
+    """Create the folder of a SQLite file; DatabaseError when it cannot be (a parent that is a
+    file, a read-only place). A URI filename (`?uri=true`, e.g. `file:x.db?mode=ro`) names a
+    database that must exist: its text is not a path to create."""
+    database = parsed.database
+    if not database or database == ":memory:" or asbool(parsed.query.get("uri", False)):
+        return
+    folder = Path(database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DatabaseError(
+            f"cannot use database {safe_url(str(parsed))}: cannot create folder {folder}: {reason}"
+        ) from None
 
 
 def safe_url(url: str) -> str:

@@ -91,6 +91,11 @@ def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
     session.flush()
 
 
+def known_outlet_ids(session: Session) -> list[str]:
+    """The ids of the outlets the database knows (every crawled outlet), sorted."""
+    return list(session.scalars(select(Outlet.id).order_by(Outlet.id)))
+
+
 def start_run(session: Session, outlet_ids: Iterable[str]) -> int:
     """Record the start of a crawl run and return its id."""
     run = CrawlRun(outlets=",".join(outlet_ids), status="running")

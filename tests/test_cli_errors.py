@@ -110,3 +110,52 @@ def test_a_crawl_scrapy_cannot_start_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     # (Twisted may print the unhandled error at exit, after this line)
     assert "sahel: error: the crawl could not start (see the error in the log)" in result.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export",),
+        ("export", "--format", "csv"),
+        ("export", "--format", "parquet"),
+        ("digest", "--date", "2026-11-23"),
+    ],
+    ids=["jsonl", "csv", "parquet", "digest"],
+)
+def test_an_output_file_that_cannot_be_written_exits_2_naming_it(tmp_path: Path, command: tuple[str, ...]) -> None:
+    out = tmp_path / "missing-folder" / "out.txt"
+    result = run_sahel(*command, "--db", f"sqlite:///{tmp_path}/x.db", "--out", str(out))
+    assert result.returncode == 2
+    assert _one_line_error(result.stderr) == f"sahel: error: cannot write {out}: No such file or directory"
+
+
+def test_a_sqlite_file_whose_folder_cannot_be_made_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run_sahel("export", "--db", f"sqlite:///{tmp_path}/a-file/x.db")
+    assert result.returncode == 1
+    line = _one_line_error(result.stderr)
+    assert line.startswith("sahel: error: cannot use database") and f"cannot create folder {tmp_path}/a-file" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("export", "--until", "9999-12-31"), "--until"),
+        (("search", "mali", "--until", "9999-12-31"), "--until"),
+        (("search", "mali", "--since", "0001-01-01T00:00+05:00"), "--since"),
+        (("digest", "--date", "9999-12-31"), "--date"),
+        (("digest", "--date", "0001-01-01"), "--date"),
+        (("digest", "--since", "0001-01-02"), "--since"),
+        (("digest", "--since", "9999-12-30", "--until", "9999-12-31"), "--since"),
+        (("health", "--silent-after", "1e12"), "--silent-after"),
+        (("health", "--silent-after", "inf"), "--silent-after"),
+        (("health", "--silent-after", "nan"), "--silent-after"),
+        (("health", "--shrink-ratio", "nan"), "--shrink-ratio"),
+    ],
+)
+def test_an_out_of_range_value_is_a_usage_error(tmp_path: Path, args: tuple[str, ...], option: str) -> None:
+    # They used to end in OverflowError (dates past year 9999 or before year 1, a timedelta of
+    # 1e12 hours) or ValueError (nan hours) tracebacks.
+    result = run_sahel(*args, "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert _one_line_error(result.stderr).startswith(f"Error: Invalid value for '{option}'")

@@ -1,7 +1,7 @@
 """Bad configuration and command-line input beyond tests/test_cli_errors.py (sources registry,
-unknown outlet, database URLs, --since): the lexicon and schedule files, digest concepts and
-export dates. Each exits 2 with one line naming what is wrong and where (for a bad option value,
-the last line of click's usage error)."""
+unknown outlet, database URLs, --since): the lexicon and schedule files, digest concepts, export
+and search filters and dates, search queries. Each exits 2 with one line naming what is wrong and
+where (for a bad option value, the last line of click's usage error)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_sahel
+from tests.test_postgres_storage import fill
 
 
 def _one_line(stderr: str) -> str:
@@ -43,6 +44,8 @@ SCHEDULE_CASES = {
     "unknown-key": ("jobs:\n  crawl-all:\n    kind: crawl\n    every: 30m\n    colour: red\n", "colour"),
     "bad-interval": ("jobs:\n  crawl-all:\n    kind: crawl\n    every: soon\n", "soon"),
     "bad-cron": ("jobs:\n  crawl-all:\n    kind: crawl\n    cron: '61 * * * *'\n", "crawl-all"),
+    "huge-interval": ("jobs:\n  crawl-all:\n    kind: crawl\n    every: 99999999999999d\n", "crawl-all"),
+    "never-fires": ("jobs:\n  crawl-all:\n    kind: crawl\n    cron: '0 6 31 2 *'\n", "crawl-all"),
 }
 
 
@@ -77,3 +80,94 @@ def test_unknown_database_driver_exits_2(tmp_path: Path) -> None:
     result = run_sahel("crawl", "--db", "nosuchdb://host/x")
     assert result.returncode == 2
     assert "database URL" in _one_line(result.stderr)
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database of the sample corpus (outlets bbc, france24, meo; ar, fr, en)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('filters') / 'sahel.db'}"
+    fill(url)
+    return url
+
+
+@pytest.mark.parametrize("command", [("export",), ("search", "mali")])
+def test_an_unknown_outlet_filter_exits_2_naming_the_known_ones(sample_db: str, command: tuple[str, ...]) -> None:
+    # It used to give an empty result, as if the outlet had published nothing.
+    result = run_sahel(*command, "--db", sample_db, "--outlet", "meo", "--outlet", "nope")
+    assert result.returncode == 2
+    assert _one_line(result.stderr) == "sahel: error: unknown outlet nope; known: bbc, france24, meo"
+
+
+@pytest.mark.parametrize("command", [("export",), ("search", "mali")])
+def test_an_unknown_concept_filter_exits_2_as_in_the_digest(sample_db: str, command: tuple[str, ...]) -> None:
+    result = run_sahel(*command, "--db", sample_db, "--concept", "nosuch")
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert "--concept nosuch: unknown concept" in line and "known: " in line and "jnim" in line
+
+
+@pytest.mark.parametrize(
+    ("command", "filters"),
+    [
+        (("export",), ("--concept", "MALI")),
+        (("export",), ("--lang", "AR")),
+        (("search", "mali", "--format", "jsonl"), ("--concept", "Mali")),
+        (("search", "mali", "--format", "jsonl"), ("--lang", "FR")),
+    ],
+)
+def test_concept_ids_and_language_codes_are_taken_in_any_case(
+    sample_db: str, command: tuple[str, ...], filters: tuple[str, str]
+) -> None:
+    # Ids and codes are stored in lower case: JNIM or AR used to match nothing.
+    upper = run_sahel(*command, "--db", sample_db, *filters)
+    lower = run_sahel(*command, "--db", sample_db, filters[0], filters[1].lower())
+    assert upper.returncode == lower.returncode == 0
+    assert upper.stdout == lower.stdout and upper.stdout.strip()
+
+
+@pytest.mark.parametrize("command", [("export",), ("search", "mali"), ("digest",)])
+def test_a_reversed_period_exits_2_with_one_line(sample_db: str, command: tuple[str, ...]) -> None:
+    result = run_sahel(*command, "--db", sample_db, "--since", "2026-11-23", "--until", "2026-11-22")
+    assert result.returncode == 2
+    assert "must be after --since" in _one_line(result.stderr)
+
+
+@pytest.mark.parametrize("query", ["Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"'])
+def test_search_operators_are_refused_rather_than_taken_as_words(tmp_path: Path, query: str) -> None:
+    result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert line.startswith("sahel: error: search finds articles containing every word") and "not supported" in line
+
+
+@pytest.mark.parametrize("query", ["", "-", "  ", "..."])
+def test_a_search_without_words_exits_2(tmp_path: Path, query: str) -> None:
+    result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert "no word to search for" in _one_line(result.stderr)
+
+
+def test_lower_case_or_and_quoted_operators_are_words_and_the_help_says_so(sample_db: str) -> None:
+    # "or" is a French word, "Mali OR Niger" in quotes a phrase: neither is refused.
+    for query in ("mali or niger", '"Mali OR Niger"', "Al-Qaida"):
+        assert run_sahel("search", query, "--db", sample_db).returncode == 0
+    help_text = " ".join(run_sahel("search", "--help").stdout.split())
+    assert "OR, AND or NOT" in help_text and "refused" in help_text
+
+
+@pytest.mark.parametrize("option", ["--since", "--until", "--date"])
+def test_digest_with_a_bad_date_is_a_usage_error_like_export(tmp_path: Path, option: str) -> None:
+    args = ("--since", "2026-11-01", "--until", "garbage") if option == "--until" else (option, "garbage")
+    result = run_sahel("digest", "--db", f"sqlite:///{tmp_path}/x.db", *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"Error: Invalid value for '{option}': 'garbage' is not a date (YYYY-MM-DD)")
+
+
+@pytest.mark.parametrize("command", [("lexicon", "test", "x", "--lexicon"), ("lexicon", "check")])
+def test_a_missing_lexicon_exits_2_with_the_sahel_error_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    path = tmp_path / "nonexistent.yaml"
+    result = run_sahel(*command, str(path))
+    assert result.returncode == 2
+    assert _one_line(result.stderr) == f"sahel: error: {path}: lexicon not found"

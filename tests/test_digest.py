@@ -25,6 +25,7 @@ from storage.db import open_database, session_factory
 from storage.digests import claim_email
 from storage.models import CrawlError, CrawlRun
 from storage.repository import ArticleRecord, ensure_outlets, save_article
+from tests.conftest import REPO, run_sahel
 
 DAY = date(2026, 11, 19)
 TZ = "Africa/Bamako"  # UTC+0 all year: local times below are also UTC
@@ -353,6 +354,55 @@ def test_command_writes_the_requested_format(db_url: str, tmp_path: Path) -> Non
     stdout = invoke("--db", db_url, "--date", "2026-11-19", "--tz", TZ, "--lang", "ar")
     assert stdout.exit_code == 0
     assert stdout.stdout.startswith("# Sahel news digest 2026-11-19")
+
+
+def test_concept_ids_and_language_codes_are_taken_in_any_case(db_url: str) -> None:
+    upper = invoke(
+        "--db", db_url, "--date", "2026-11-19", "--tz", TZ, "--format", "json", "--concept", "KIDAL", "--lang", "AR"
+    )
+    assert upper.exit_code == 0, upper.output
+    document = json.loads(upper.stdout)
+    assert document["filters"] == {"concepts": ["kidal"], "languages": ["ar"]}
+    assert [c["id"] for c in document["concepts"]] == ["kidal"]
+
+
+def test_a_read_only_database_gives_the_digest_without_recording_the_run(db_url: str, tmp_path: Path) -> None:
+    # It used to fail with "attempt to write a readonly database" after building the digest,
+    # and a URI file name made a "file:" folder in the working directory.
+    read_only = f"sqlite:///file:{make_url(db_url).database}?mode=ro&uri=true"
+    args = ("digest", "--db", read_only, "--date", "2026-11-19", "--tz", TZ)
+    result = run_sahel(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Sahel news digest 2026-11-19") and "Kidal" in result.stdout
+    assert "sahel: warning: the digest run was not recorded in the database" in result.stderr
+    out = tmp_path / "digest.md"
+    assert run_sahel(*args, "--out", str(out), cwd=tmp_path).returncode == 0
+    assert out.read_text(encoding="utf-8") == result.stdout
+    assert not (tmp_path / "file:").exists()
+    # Sending needs the claim that makes it sent once: one line, exit status 1, nothing sent.
+    env = {"SAHEL_SMTP_URL": "smtp://127.0.0.1:1", "SAHEL_DIGEST_FROM": "digest@example.org"}
+    emailed = run_sahel(*args, "--email", "desk@example.org", env=env, cwd=tmp_path)
+    assert emailed.returncode == 1
+    assert emailed.stderr.strip().splitlines() == [
+        "sahel: error: cannot record the emailed digest, so it was not sent: attempt to write a readonly database"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--until", "2026-11-22"), "Error: --until needs --since"),
+        (("--send",), "Error: --send needs SAHEL_DIGEST_TO (or give --email ADDR)"),
+    ],
+)
+def test_options_that_do_not_go_together_are_clicks_usage_errors_as_documented(
+    db_url: str, args: tuple[str, ...], message: str
+) -> None:
+    result = run_sahel("digest", "--db", db_url, *args, env={"SAHEL_DIGEST_TO": ""})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == message
+    docs = " ".join((REPO / "docs" / "digest.md").read_text(encoding="utf-8").split())
+    assert "are click's usage errors, exit status 2" in docs and "`--until` without `--since`" in docs
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,20 @@ value is click's usage error (the usage line, then `Error: Invalid value for ...
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import Engine
 
 from sahel_crawler import settings as project_settings
 from sahel_crawler.sources import RegistryError
-from storage.db import DatabaseError, DatabaseURLError
+from storage.db import DatabaseError, DatabaseURLError, read_only, session_factory
+from storage.filters import ArticleFilter
+from storage.repository import known_outlet_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +51,67 @@ def user_errors() -> Iterator[None]:
         raise Failure(str(exc)) from None
 
 
+@contextmanager
+def writing_to(path: str) -> Iterator[None]:
+    """Writing the output file `path`: an OSError becomes one line naming it, exit status 2 (like
+    an unreadable input file, it is a path the user gave). Standard output ("-") is left alone."""
+    try:
+        yield
+    except OSError as exc:
+        if path == "-":
+            raise
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)  # pyarrow wraps it in a paragraph
+        raise ConfigError(f"cannot write {path}: {reason}") from None
+
+
+def language_codes(codes: Iterable[str]) -> tuple[str, ...]:
+    """--lang values as stored: lower-case codes (AR is ar)."""
+    return tuple(dict.fromkeys(code.strip().lower() for code in codes))
+
+
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    """Refuse an empty --since/--until period (exit 2), as `sahel digest` does."""
+    if since is not None and until is not None and until <= since:
+        # the converted bounds: a bare --until date has become the next midnight
+        raise ConfigError(
+            f"--until must be after --since: {since.isoformat()} to {until.isoformat()} is an empty period"
+        )
+
+
+def article_filter(
+    engine: Engine,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    outlets: tuple[str, ...],
+    languages: tuple[str, ...],
+    concepts: tuple[str, ...],
+) -> ArticleFilter:
+    """The filter of `sahel export` and `sahel search`, checked so that a typo is an error rather
+    than an empty result: outlets the database knows, lexicon concepts in any case (as `sahel
+    digest` checks them), language codes in lower case. Raises ConfigError (exit status 2)."""
+    check_period(since, until)
+    if outlets:
+        with session_factory(read_only(engine))() as session:
+            known = known_outlet_ids(session)
+        unknown = [outlet for outlet in outlets if outlet not in known]
+        if unknown:
+            raise ConfigError(f"unknown outlet {unknown[0]}; known: {', '.join(known) or 'none (nothing crawled yet)'}")
+    ids: tuple[str, ...] = ()
+    if concepts:
+        from sahel_crawler.lexicon import load_lexicon  # only when filtering by concept
+
+        with user_errors():
+            ids = load_lexicon(project_settings.SAHEL_LEXICON_PATH).concept_ids(concepts)
+    return ArticleFilter(
+        since=since,
+        until=until,
+        outlets=tuple(dict.fromkeys(outlets)),
+        languages=language_codes(languages),
+        concepts=ids,
+    )
+
+
 def db_option(func: F) -> F:
     return click.option(
         "--db",
@@ -70,13 +135,18 @@ class When(click.ParamType):
         if isinstance(value, datetime):
             return value
         try:
-            if len(value) == 10:
-                day = date.fromisoformat(value)
-                start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                return start + timedelta(days=1) if self.end else start
-            moment = datetime.fromisoformat(value)
+            return self._utc(value)
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time", param, ctx)
+        except OverflowError:  # the next midnight, or the time in UTC, is past year 9999 or before year 1
+            self.fail(f"{value!r} is out of range (too close to year 1 or 9999)", param, ctx)
+
+    def _utc(self, value: str) -> datetime:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if self.end else start
+        moment = datetime.fromisoformat(value)
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

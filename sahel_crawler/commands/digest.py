@@ -3,10 +3,41 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
 from sahel_crawler import settings as project_settings
+
+
+class LocalWhen(click.ParamType):
+    """A date (YYYY-MM-DD) or, unless `days_only`, an ISO 8601 time, parsed but left in no time
+    zone: a bare date or a time without an offset is local to --tz, which the digest applies."""
+
+    name = "date"
+
+    def __init__(self, *, days_only: bool = False) -> None:
+        self.days_only = days_only
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def _parse(self, value: str) -> date:
+        from sahel_crawler.digest.period import check_day, parse_bound  # the digest package is heavy
+
+        if not self.days_only:
+            return parse_bound(value)
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        check_day(day)
+        return day
 
 
 @click.command()
@@ -17,9 +48,18 @@ from sahel_crawler import settings as project_settings
     show_default="SAHEL_DB_URL or sqlite:///data/sahel.db",
     help="Database URL (SQLAlchemy form).",
 )
-@click.option("--date", "day", help="Local day to digest (YYYY-MM-DD). Default: yesterday in --tz.")
-@click.option("--since", help="Start of a custom period (YYYY-MM-DD or ISO 8601; local to --tz without offset).")
-@click.option("--until", help="End of a custom period (a bare date includes that whole day). Default: now.")
+@click.option(
+    "--date",
+    "day",
+    type=LocalWhen(days_only=True),
+    help="Local day to digest (YYYY-MM-DD); default: yesterday in --tz.",
+)
+@click.option(
+    "--since", type=LocalWhen(), help="Start of a custom period (YYYY-MM-DD or ISO 8601; local to --tz without offset)."
+)
+@click.option(
+    "--until", type=LocalWhen(), help="End of a custom period (a bare date includes that whole day). Default: now."
+)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="File to write (default stdout).")
 @click.option("--email", "emails", multiple=True, metavar="ADDR", help="Email the digest to ADDR (repeatable).")
@@ -36,9 +76,9 @@ from sahel_crawler import settings as project_settings
 @click.option("--force", is_flag=True, help="Email the digest even if it was already sent.")
 def digest(
     db_url: str,
-    day: str | None,
-    since: str | None,
-    until: str | None,
+    day: date | None,
+    since: date | None,
+    until: date | None,
     fmt: str,
     out: str | None,
     emails: tuple[str, ...],
@@ -56,7 +96,7 @@ def digest(
 
     Example: sahel digest --date 2026-11-19 --format html --out digest.html
     """
-    from sahel_crawler.commands.common import Failure, user_errors
+    from sahel_crawler.commands.common import Failure, language_codes, user_errors
     from sahel_crawler.digest import DigestRequest, day_period, range_period, run_digest, yesterday
     from sahel_crawler.digest.mail import MailError
     from storage.db import open_database
@@ -71,10 +111,7 @@ def digest(
         raise click.UsageError("--send needs SAHEL_DIGEST_TO (or give --email ADDR)")
     with user_errors():
         if day:
-            try:
-                period = day_period(date.fromisoformat(day), timezone)
-            except ValueError as exc:
-                raise ValueError(f"--date: {exc}") from None
+            period = day_period(day, timezone)
         elif since:
             period = range_period(since, until, timezone)
         else:
@@ -87,7 +124,7 @@ def digest(
             sender=project_settings.SAHEL_DIGEST_FROM,
             smtp_url=project_settings.SAHEL_SMTP_URL,
             concepts=concepts,
-            languages=languages,
+            languages=language_codes(languages),
             lexicon_path=project_settings.SAHEL_LEXICON_PATH,
             force=force,
         )
@@ -102,6 +139,8 @@ def digest(
         click.echo(outcome.written, nl=False)
     if outcome.out_path:
         click.echo(f"wrote the {fmt} digest of {period.label} to {outcome.out_path}", err=True)
+    if outcome.unrecorded:
+        click.echo(f"sahel: warning: the digest run was not recorded in the database: {outcome.unrecorded}", err=True)
     if outcome.already_sent is not None:
         earlier = outcome.already_sent
         click.echo(

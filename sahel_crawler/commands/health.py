@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import click
 
 from sahel_crawler.commands.common import db_option, user_errors
 from storage.db import open_database, session_factory
+
+# The longest --silent-after: ten years (a timedelta of 1e12 hours, or inf, cannot be made).
+MAX_SILENT_HOURS = 24 * 3653
+
+
+class Number(click.FloatRange):
+    """A FloatRange that refuses nan, which fails no comparison and so passes any range."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
 
 
 def _when(moment: datetime | None) -> str:
@@ -18,11 +33,11 @@ def _when(moment: datetime | None) -> str:
 @click.command()
 @db_option
 @click.option(
-    "--silent-after", type=click.FloatRange(min=0, min_open=True), default=24.0, show_default=True,
+    "--silent-after", type=Number(0, MAX_SILENT_HOURS, min_open=True), default=24.0, show_default=True,
     metavar="HOURS", help="Flag an outlet with no new article for this long.",
 )  # fmt: skip
 @click.option(
-    "--shrink-ratio", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5, show_default=True,
+    "--shrink-ratio", type=Number(0, 1, min_open=True, max_open=True), default=0.5, show_default=True,
     help="Flag an outlet whose recent texts' median length fell below this share of the usual.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per outlet, one per line.")

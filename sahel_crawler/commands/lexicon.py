@@ -6,7 +6,8 @@ from collections import Counter
 
 import click
 
-from sahel_crawler.lexicon import LANGUAGES, LexiconError, load_lexicon
+from sahel_crawler.commands.common import user_errors
+from sahel_crawler.lexicon import LANGUAGES, load_lexicon
 
 
 @click.group("lexicon")
@@ -21,11 +22,8 @@ def check(path: str | None) -> None:
 
     Example: sahel lexicon check my-lexicon.yaml
     """
-    try:
+    with user_errors():  # a LexiconError: one line naming the file, exit status 2
         lex = load_lexicon(path)
-    except LexiconError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from exc
     forms = Counter(f.language for c in lex.concepts.values() for f in c.all_forms())
     categories = Counter(c.category for c in lex.concepts.values())
     click.echo(f"{lex.source}: OK, {len(lex.concepts)} concepts, version {lex.version}")
@@ -42,11 +40,8 @@ def test(text: str, lexicon_path: str | None, language: str | None) -> None:
 
     Example: sahel lexicon test "Attaque du JNIM près de Tombouctou"
     """
-    try:
+    with user_errors():  # a LexiconError: one line naming the file, exit status 2
         lex = load_lexicon(lexicon_path)
-    except LexiconError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from exc
     hits = lex.match(text, language=language)
     if not hits:
         click.echo("no concept flagged")

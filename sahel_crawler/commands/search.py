@@ -12,12 +12,11 @@ from datetime import datetime
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from sahel_crawler.commands.common import SINCE, UNTIL, db_option, user_errors
+from sahel_crawler.commands.common import SINCE, UNTIL, ConfigError, article_filter, db_option, user_errors
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.text.fold import fold_key
 from storage.db import open_database, session_factory
-from storage.filters import ArticleFilter
-from storage.search import SearchHit, search, sync_index
+from storage.search import SearchHit, parse_query, search, sync_index, unsupported_operator
 
 FIELDS = ("rank", "published_at", "outlet", "language", "title", "url", "snippet")
 
@@ -27,6 +26,21 @@ def _record(hit: SearchHit) -> dict[str, object]:
     data["published_at"] = hit.published_at.isoformat() if hit.published_at else None
     data["rank"] = round(hit.rank, 6)
     return {name: data[name] for name in FIELDS}
+
+
+def _check_query(query: str) -> str:
+    """The folded query, refused (exit 2) when it has operators the search does not support or
+    no word at all: either would otherwise end quietly with "no matching articles"."""
+    operator = unsupported_operator(query)
+    if operator is not None:
+        raise ConfigError(
+            f"search finds articles containing every word: OR, AND, NOT, a leading - and * are not supported "
+            f"(the query has {operator!r})"
+        )
+    folded = fold_key(query)
+    if not parse_query(folded):
+        raise ConfigError(f"the query {query!r} has no word to search for")
+    return folded
 
 
 def _write_table(hits: Iterable[SearchHit]) -> None:
@@ -60,22 +74,25 @@ def search_command(
 ) -> None:
     """Full-text search of stored articles, best matches first, with snippets.
 
-    Every word must match; "quoted words" match as a phrase. Spelling is folded the way the
-    keyword lexicon folds it (diacritics, hamza and alef forms, case, accents), and an Arabic
-    word also matches it with a proclitic (أزواد finds أَزَوَاد and بأزواد).
+    Finds the articles containing every word; "quoted words" match as a phrase. There are no
+    operators: a query with OR, AND or NOT (in capitals), a word with a leading - or a * is
+    refused (search for each alternative in turn). Spelling is folded the way the keyword
+    lexicon folds it (diacritics, hamza and alef forms, case, accents), and an Arabic word also
+    matches it with a proclitic (أزواد finds أَزَوَاد and بأزواد).
 
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
     """
-    flt = ArticleFilter(since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
+    folded = _check_query(query)
     with user_errors():
         engine = open_database(db_url)
+    flt = article_filter(engine, since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
     factory = session_factory(engine)
     try:
         sync_index(factory, search_normalise)
     except SQLAlchemyError:  # a read-only account: search what is indexed
         click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
     with factory() as session:
-        hits = search(session, fold_key(query), flt, limit=limit)
+        hits = search(session, folded, flt, limit=limit)
     engine.dispose()
     if fmt == "jsonl":
         for hit in hits:

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# A digest looks back up to 14 local days before its period (chart, trend) and converts days
+# between time zones: its days stay a year inside the calendar Python represents (years 1-9999).
+FIRST_DAY = date(2, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -57,8 +62,15 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
+def check_day(day: date) -> None:
+    """ValueError when a digest cannot cover `day` (before FIRST_DAY or after LAST_DAY)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day.isoformat()!r} is out of range (a digest covers {FIRST_DAY} to {LAST_DAY})")
+
+
 def day_period(day: date, timezone: str) -> Period:
-    """The local day `day` in `timezone`."""
+    """The local day `day` in `timezone`; ValueError when it is out of range."""
+    check_day(day)
     tz = zone(timezone)
     return Period(local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz), timezone, day.isoformat())
 
@@ -70,24 +82,42 @@ def yesterday(timezone: str, now: datetime | None = None) -> Period:
     return day_period(today - timedelta(days=1), timezone)
 
 
-def parse_moment(value: str, timezone: str, *, end: bool = False) -> datetime:
-    """A bound given as YYYY-MM-DD or ISO 8601, as aware UTC. Bare dates and times without an
-    offset are local to `timezone`; a bare date as an `end` bound means the end of that day."""
-    tz = zone(timezone)
+def parse_bound(value: str) -> date | datetime:
+    """A --since/--until value, not yet placed in a time zone: YYYY-MM-DD as a date, any other
+    ISO 8601 time as a datetime (naive without an offset). ValueError when it is neither, or
+    out of range."""
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return local_midnight(day + timedelta(days=1) if end else day, tz)
-        moment = datetime.fromisoformat(value)
+        bound = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
-    return (moment.replace(tzinfo=tz) if moment.tzinfo is None else moment).astimezone(UTC)
+    return _in_range(bound)
 
 
-def range_period(since: str, until: str | None, timezone: str, now: datetime | None = None) -> Period:
+def _in_range(bound: date) -> date:
+    check_day(bound.date() if isinstance(bound, datetime) else bound)
+    return bound
+
+
+def parse_moment(value: str | date, timezone: str, *, end: bool = False) -> datetime:
+    """A bound given as YYYY-MM-DD or ISO 8601 (or parsed by `parse_bound`), as aware UTC. Bare
+    dates and times without an offset are local to `timezone`; a bare date as an `end` bound
+    means the end of that day."""
+    bound = parse_bound(value) if isinstance(value, str) else _in_range(value)
+    tz = zone(timezone)
+    if isinstance(bound, datetime):
+        return (bound.replace(tzinfo=tz) if bound.tzinfo is None else bound).astimezone(UTC)
+    return local_midnight(bound + timedelta(days=1) if end else bound, tz)
+
+
+def range_period(since: str | date, until: str | date | None, timezone: str, now: datetime | None = None) -> Period:
     """The period from `since` to `until` (default: now); ValueError when it is empty."""
     start = parse_moment(since, timezone)
     finish = parse_moment(until, timezone, end=True) if until else (now or datetime.now(UTC))
+    first, last = _text(since), _text(until) if until else "now"
     if finish <= start:
-        raise ValueError(f"--until ({until or 'now'}) must be after --since ({since})")
-    return Period(start, finish, timezone, f"{since}/{until or 'now'}")
+        raise ValueError(f"--until ({last}) must be after --since ({first})")
+    return Period(start, finish, timezone, f"{first}/{last}")
+
+
+def _text(bound: str | date) -> str:
+    return bound if isinstance(bound, str) else bound.isoformat()

@@ -8,18 +8,20 @@ configured) sends nothing unless forced.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from sahel_crawler.digest.build import Digest, build_digest, concept_labels
 from sahel_crawler.digest.mail import MailError, build_message, parse_addresses, parse_smtp_url, send_message
 from sahel_crawler.digest.period import Period
 from sahel_crawler.digest.render import render, subject
-from storage.db import session_factory
+from storage.db import DatabaseError, read_only, session_factory
 from storage.digests import DigestRun, claim_email, claimed_run, finish_digest_run, start_digest_run
 
 
@@ -50,11 +52,17 @@ class DigestOutcome:
     sent_to: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     already_sent: DigestRun | None = None
+    unrecorded: str | None = None  # why the written digest's run could not be recorded
 
 
 def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None = None) -> DigestOutcome:
-    """Run one digest. Raises ValueError for bad settings (before anything is built or sent),
-    MailError when the email cannot be sent (the run is recorded as failed)."""
+    """Run one digest. Raises ValueError for bad settings (before anything is built or sent)
+    and for an --out file that cannot be written (before anything is sent), DatabaseError when
+    an emailed digest cannot be recorded (it is then not sent), MailError when the email cannot
+    be sent (the run is recorded as failed).
+
+    Writing the digest to a file or standard output needs no write to the database: on a
+    read-only database the run is not recorded and `unrecorded` says why."""
     smtp = sender = None
     recipients: list[Address] = []
     if request.recipients:
@@ -71,12 +79,11 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
         if not recipients:
             raise ValueError("no recipient address given (--email or SAHEL_DIGEST_TO)")
     lexicon = _load_lexicon(request.lexicon_path)
-    unknown = sorted(set(request.concepts) - set(lexicon.concepts))
-    if unknown:
-        raise ValueError(f"--concept {unknown[0]}: unknown concept (not in lexicon {lexicon.source})")
+    if request.concepts and lexicon is not None:
+        request = replace(request, concepts=lexicon.concept_ids(request.concepts))  # type: ignore[attr-defined]
     labels = concept_labels(lexicon)
     sessions = session_factory(engine)
-    with sessions() as session:
+    with session_factory(read_only(engine))() as session:  # building only reads
         digest = build_digest(
             session, request.period, concepts=request.concepts, languages=request.languages, labels=labels, now=now
         )
@@ -87,41 +94,34 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
         text = render(digest, request.fmt)
         delivery = "stdout" if request.out in (None, "-") else "file"
         if delivery == "file":
-            Path(request.out).write_text(text, encoding="utf-8")  # type: ignore[arg-type]
+            _write(request.out, text)  # type: ignore[arg-type]
             outcome.out_path = request.out
         else:
             outcome.written = text
-        with sessions.begin() as session:
-            run = start_digest_run(
-                session,
-                period_start=period.start,
-                period_end=period.end,
-                label=period.label,
-                timezone=period.timezone,
-                delivery=delivery,
-                fmt=request.fmt,
-            )
-            finish_digest_run(session, run, status="done", stories=digest.story_count)
+        outcome.unrecorded = _record_written(sessions, request, digest.story_count, delivery)
 
     if recipients and smtp is not None and sender is not None:
         addresses = sorted(a.addr_spec for a in recipients)
         key = claim_key(period, addresses, request.concepts, request.languages)
-        with sessions.begin() as session:
-            run = claim_email(
-                session,
-                key,
-                period_start=period.start,
-                period_end=period.end,
-                label=period.label,
-                timezone=period.timezone,
-                fmt="multipart",
-                recipients=addresses,
-                force=request.force,
-            )
-            if run is None:
-                outcome.already_sent = claimed_run(session, key)
-                return outcome
-            run_id = run.id
+        try:
+            with sessions.begin() as session:
+                run = claim_email(
+                    session,
+                    key,
+                    period_start=period.start,
+                    period_end=period.end,
+                    label=period.label,
+                    timezone=period.timezone,
+                    fmt="multipart",
+                    recipients=addresses,
+                    force=request.force,
+                )
+                if run is None:
+                    outcome.already_sent = claimed_run(session, key)
+                    return outcome
+                run_id = run.id
+        except SQLAlchemyError as exc:  # e.g. a read-only database: the claim is what sends it once
+            raise DatabaseError(f"cannot record the emailed digest, so it was not sent: {_reason(exc)}") from None
         message = build_message(
             subject=subject(digest),
             sender=sender,
@@ -144,6 +144,39 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
                 finish_digest_run(session, sent, status="sent", stories=digest.story_count, error=error)
         outcome.sent_to = [a for a in addresses if a not in outcome.refused]
     return outcome
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:  # a path the user gave: a usage error, like an unreadable input file
+        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _record_written(sessions: sessionmaker[Session], request: DigestRequest, stories: int, delivery: str) -> str | None:
+    """Record a digest written to a file or standard output; None, or why it could not be
+    recorded (a read-only database: the digest itself is already out)."""
+    period = request.period
+    try:
+        with sessions.begin() as session:
+            run = start_digest_run(
+                session,
+                period_start=period.start,
+                period_end=period.end,
+                label=period.label,
+                timezone=period.timezone,
+                delivery=delivery,
+                fmt=request.fmt,
+            )
+            finish_digest_run(session, run, status="done", stories=stories)
+    except SQLAlchemyError as exc:
+        return _reason(exc)
+    return None
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own one-line reason, without SQLAlchemy's statement and parameters."""
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def claim_key(period: Period, recipients: list[str], concepts: tuple[str, ...], languages: tuple[str, ...]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,20 @@ class Lexicon:
     def match(self, text: str, *, language: str | None = None) -> list[ConceptHit]:
         """Concepts flagged in ``text``, in order of first appearance (see `Matcher.match`)."""
         return self._matcher.match(text, language)
+
+    def concept_ids(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The concept ids `names` stand for, in any case (ids are lower case: JNIM is jnim).
+
+        Raises ValueError naming the first unknown name and the known ids.
+        """
+        ids = tuple(dict.fromkeys(name.strip().lower() for name in names))
+        unknown = [cid for cid in ids if cid not in self.concepts]
+        if unknown:
+            raise ValueError(
+                f"--concept {unknown[0]}: unknown concept (not in lexicon {self.source}; "
+                f"known: {', '.join(sorted(self.concepts))})"
+            )
+        return ids
 
     def __repr__(self) -> str:
         return f"Lexicon({self.source!r}, {len(self.concepts)} concepts, version {self.version})"
