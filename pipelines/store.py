@@ -138,6 +138,7 @@ class StoragePipeline:
         SAHEL_OUTLETS              the outlets this crawl covers.
         SAHEL_STORE_BATCH_SIZE     most items per write transaction (100; below 2: one by one).
         SAHEL_STORE_BATCH_SECONDS  longest wait of an item for its batch to fill (1.0).
+        SAHEL_RUN_ID_FILE          a file to append the run's id to once recorded (the scheduler's).
     """
 
     def __init__(
@@ -148,8 +149,10 @@ class StoragePipeline:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         batch_seconds: float = DEFAULT_BATCH_SECONDS,
+        run_id_file: str | None = None,
     ) -> None:
         self.db_url = db_url
+        self.run_id_file = run_id_file
         self.outlets = outlets  # id -> name of the outlets this crawl covers
         self.stats = stats
         self.batch_size = batch_size
@@ -175,6 +178,7 @@ class StoragePipeline:
             crawler.stats,
             batch_size=settings.getint("SAHEL_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS", DEFAULT_BATCH_SECONDS),
+            run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.page_failed, signal=page_failed)
@@ -192,6 +196,7 @@ class StoragePipeline:
             repo.ensure_outlets(session, self.outlets)
             self.run_id = repo.start_run(session, self.outlets)
         self.stats.set_value("sahel/run_id", self.run_id)
+        self._report_run_id()
         reactor = _running_reactor()
         if reactor is not None and self.batch_size > 1:
             # One thread: batches commit in the order their items arrived, and never contend
@@ -200,6 +205,17 @@ class StoragePipeline:
             self._pool.start()
             self._shutdown_trigger = reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
         logger.info("crawl run %s started for %s", self.run_id, ", ".join(self.outlets))
+
+    def _report_run_id(self) -> None:
+        """Tell whoever started the crawl (the scheduler) which run record is its own; after the
+        commit, so the id is final."""
+        if not self.run_id_file:
+            return
+        try:
+            with open(self.run_id_file, "a", encoding="ascii") as out:
+                out.write(f"{self.run_id}\n")
+        except OSError as exc:
+            logger.warning("cannot write the run id to %s: %s", self.run_id_file, exc)
 
     async def close_spider(self, spider: Any = None) -> None:
         """Write the last batch and wait for every pending write, then stop the database thread."""

@@ -60,6 +60,9 @@ SAHEL_DEDUP_THRESHOLD = 0.4
 # at least this often (seconds), from its own database thread.
 SAHEL_STORE_BATCH_SIZE = 100
 SAHEL_STORE_BATCH_SECONDS = 1.0
+# The store stage appends the id of the crawl's run record to this file once it is recorded: the
+# scheduler sets it to tell its crawl's run from those of other crawls (docs/operations.md).
+SAHEL_RUN_ID_FILE = os.environ.get("SAHEL_RUN_ID_FILE") or None
 
 # -- The daily digest (docs/digest.md) --
 # SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -24,6 +26,13 @@ DEFAULT_TIME_LIMITS = {"crawl": 25 * 60, "digest": 10 * 60, "command": 10 * 60}
 _JOB_ID = re.compile(r"^[a-z0-9_-]+$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# Longer durations are mistakes, and overflow the date arithmetic of the scheduler.
+MAX_DURATION = 366 * 86400
+# A job that would not run within this long is a mistake (e.g. "0 6 31 2 *", never).
+FIRE_HORIZON = timedelta(days=5 * 366)
+# Cron's weekday numbers: 0 and 7 are Sunday. APScheduler counts from Monday, so the field is
+# translated to names, which mean the same to both.
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _TOP_KEYS = {"misfire_grace", "kill_grace", "jobs"}
 _JOB_KEYS = {"kind", "every", "cron", "timezone", "time_limit", "outlets", "sources", "settings", "args", "command"}
 
@@ -53,7 +62,7 @@ class JobSpec:
         if self.every is not None:
             return IntervalTrigger(seconds=self.every, timezone="UTC")
         assert self.cron is not None
-        return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
+        return cron_trigger(self.cron, self.timezone)
 
     def when(self) -> str:
         """The timing in words, e.g. "every 30m" or "cron '0 6 * * *' Africa/Bamako"."""
@@ -85,6 +94,8 @@ def parse_duration(value: Any, where: str) -> int:
         seconds = int(match[1]) * _UNITS[match[2]]
     if seconds <= 0:
         raise ScheduleError(f"{where}: the duration must be positive")
+    if seconds > MAX_DURATION:
+        raise ScheduleError(f"{where}: the duration must be at most {format_duration(MAX_DURATION)}, got {value!r}")
     return seconds
 
 
@@ -94,6 +105,57 @@ def format_duration(seconds: int) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def cron_trigger(expression: str, timezone: str) -> BaseTrigger:
+    """The trigger of a 5-field cron expression with standard cron's meaning, read in `timezone`.
+
+    Weekdays count from Sunday (0 or 7). When both the day of month and the day of week are
+    restricted (neither starts with `*`), cron runs on days matching either; APScheduler would
+    need both, so that case is two triggers. Raises ValueError for an invalid expression.
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError("expected 5 fields (minute hour day month weekday)")
+    minute, hour, day, month, weekday = fields
+    common = {"minute": minute, "hour": hour, "month": month, "timezone": ZoneInfo(timezone)}
+    days_of_week = cron_weekdays(weekday)
+    if day.startswith("*") or weekday.startswith("*"):
+        return CronTrigger(day=day, day_of_week=days_of_week, **common)
+    return OrTrigger([CronTrigger(day=day, **common), CronTrigger(day_of_week=days_of_week, **common)])
+
+
+def cron_weekdays(field: str) -> str:
+    """A cron day-of-week field (numbers from Sunday, 0-7, or names; lists, ranges and steps)
+    as an APScheduler day_of_week field of weekday names. Raises ValueError."""
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, slash, step_text = part.partition("/")
+        if slash and not (step_text.isdigit() and int(step_text) > 0):
+            raise ValueError(f"weekday step {step_text!r} is not a positive number")
+        step = int(step_text) if slash else 1
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            first, last = (_cron_weekday(end) for end in span.split("-", 1))
+        elif slash:
+            raise ValueError(f"a weekday step needs a range or * in {part!r}")
+        else:
+            first = last = _cron_weekday(span)
+        if first > last:
+            raise ValueError(f"weekday range {span!r} runs backwards")
+        days.update(d % 7 for d in range(first, last + 1, step))
+    if len(days) == 7:
+        return "*"
+    return ",".join(_CRON_WEEKDAYS[d] for d in sorted(days))
+
+
+def _cron_weekday(text: str) -> int:
+    if text in _CRON_WEEKDAYS:
+        return _CRON_WEEKDAYS.index(text)
+    if not text.isdigit() or int(text) > 7:
+        raise ValueError(f"weekday {text!r} is not 0-7 (0 and 7: Sunday) or a name (sun-sat)")
+    return int(text)
 
 
 def load_schedule(path: str | Path | None = None) -> Schedule:
@@ -140,9 +202,7 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
     if cron is not None:
         cron = " ".join(str(cron).split())
         try:
-            if len(cron.split()) != 5:
-                raise ValueError("expected 5 fields (minute hour day month weekday)")
-            CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+            cron_trigger(cron, timezone)
         except ValueError as exc:
             raise ScheduleError(f"{where}: key 'cron': {cron!r} is not a valid cron expression: {exc}") from None
     every = parse_duration(entry["every"], f"{where}: key 'every'") if "every" in entry else None
@@ -159,7 +219,7 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
     if not isinstance(settings, dict) or not all(isinstance(k, str) and k for k in settings):
         raise ScheduleError(f"{where}: key 'settings' must map setting names to values")
     sources = entry.get("sources")
-    return JobSpec(
+    spec = JobSpec(
         id=jid,
         kind=kind,
         every=every,
@@ -173,6 +233,19 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
         args=_strings(where, "args", entry.get("args", [])),
         command=command,
     )
+    _check_fires(spec, where)
+    return spec
+
+
+def _check_fires(spec: JobSpec, where: str) -> None:
+    """Refuse a timing that never comes (a cron expression naming no real day)."""
+    now = datetime.now(UTC)
+    try:
+        next_run = spec.trigger().get_next_fire_time(None, now)
+    except (ValueError, OverflowError) as exc:
+        raise ScheduleError(f"{where}: key '{'cron' if spec.cron else 'every'}': {exc}") from None
+    if next_run is None or next_run - now > FIRE_HORIZON:
+        raise ScheduleError(f"{where}: key 'cron': {spec.cron!r} never runs (no time matches it in the next 5 years)")
 
 
 def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:

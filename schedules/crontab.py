@@ -2,6 +2,9 @@
 
 Each line runs `sahel schedule run-job ID` under `flock -n` (util-linux), so a run still going when the next
 is due makes the new one exit at once; the job itself keeps its time limit and run records.
+Lines first `cd` to a fixed folder (cron starts them in the home folder), so relative paths in a
+job's arguments mean what they mean to the daemon; the database URL is a crontab variable
+(SAHEL_DB_URL), not an argument that `ps` would show to every local user.
 """
 
 from __future__ import annotations
@@ -77,15 +80,26 @@ def crontab_lines(
     *,
     schedule_path: Path | None = None,
     log_dir: Path | None = None,
+    workdir: Path | None = None,
     python: str = sys.executable,
 ) -> list[str]:
-    """Crontab lines (times in UTC) equivalent to the schedule; jobs cron cannot express become comments."""
+    """Crontab lines (times in UTC) equivalent to the schedule; jobs cron cannot express become comments.
+
+    Jobs run in `workdir` (default: the current folder, which a relative SQLite path is also read from).
+    """
     db_url = absolute_db_url(db_url)
     locks = lock_dir(db_url)
+    workdir = (workdir or Path.cwd()).resolve()
+    # mkdir first: a lock folder in /tmp does not survive a reboot, and flock needs it; nor can
+    # the shell append to a log in a folder that is gone.
+    folders = [locks, *([log_dir.resolve()] if log_dir is not None else [])]
     lines = [
         "# Sahel news monitor: crontab equivalent of the schedule (times in UTC).",
         "# cron without CRON_TZ support must run in UTC for these times to hold.",
+        f"# Jobs run in {workdir}: relative paths in their arguments are read from there.",
         "CRON_TZ=UTC",
+        # A crontab variable, not a command-line argument: `ps` shows arguments to every user.
+        f"SAHEL_DB_URL={db_url}",
     ]
     for spec in schedule.jobs.values():
         fields, reason = cron_fields(spec)
@@ -93,12 +107,11 @@ def crontab_lines(
         if fields is None:
             lines.append(f"# {spec.id} left out: {reason}")
             continue
-        argv = [python, "-m", "sahel_crawler", "schedule", "run-job", spec.id, "--db", db_url]
+        argv = [python, "-m", "sahel_crawler", "schedule", "run-job", spec.id]
         if schedule_path is not None:
             argv += ["--schedule", str(schedule_path.resolve())]
-        # mkdir first: a lock folder in /tmp does not survive a reboot, and flock needs it.
         command = (
-            f"mkdir -p {shlex.quote(str(locks))} && "
+            f"cd {shlex.quote(str(workdir))} && mkdir -p {shlex.join(map(str, folders))} && "
             f"flock -n {shlex.quote(str(locks / f'cron-{spec.id}.lock'))} {shlex.join(argv)}"
         )
         if log_dir is not None:

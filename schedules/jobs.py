@@ -2,6 +2,9 @@
 
 Crawls run as `python -m sahel_crawler crawl ...` (Scrapy's reactor cannot restart inside one
 process), digests as `python -m sahel_crawler digest ...`. Nothing of the crawler is imported here.
+The database URL goes to the job in its environment (SAHEL_DB_URL), never on its command line,
+which any local user can read. A crawl writes the id of its run record to the file named by
+SAHEL_RUN_ID_FILE, so the job knows its own run among those of other crawls.
 A job over its time limit gets SIGTERM on its whole process group, then SIGKILL after the kill
 grace; a crawl that ends so, or fails, has its run record marked failed (or one inserted).
 """
@@ -15,18 +18,20 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from schedules.config import JobSpec, Schedule, format_duration
-from schedules.records import JobEvent, close_failed_runs, last_run_id, record_event, runs_since
+from schedules.records import JobEvent, close_failed_runs, record_event, runs_by_id
 from storage.models import utcnow
 
 logger = logging.getLogger("schedules")
@@ -34,11 +39,11 @@ logger = logging.getLogger("schedules")
 STDERR_TAIL_LINES = 20
 
 
-def job_command(spec: JobSpec, db_url: str, python: str = sys.executable) -> list[str]:
-    """The argv that runs `spec` once against the database `db_url`."""
+def job_command(spec: JobSpec, python: str = sys.executable) -> list[str]:
+    """The argv that runs `spec` once (the database comes from `job_environment`)."""
     if spec.kind == "command":
         return [*spec.command, *spec.args]
-    argv = [python, "-m", "sahel_crawler", spec.kind, "--db", db_url]
+    argv = [python, "-m", "sahel_crawler", spec.kind]
     if spec.kind == "crawl":
         if spec.sources:
             argv += ["--sources", spec.sources]
@@ -47,6 +52,33 @@ def job_command(spec: JobSpec, db_url: str, python: str = sys.executable) -> lis
         for name, value in spec.settings:
             argv += ["-s", f"{name}={value}"]
     return [*argv, *spec.args]
+
+
+def job_environment(db_url: str, run_id_file: Path | None = None) -> dict[str, str]:
+    """The environment of a job process: the scheduler's, plus the database URL (read by the
+    `--db` default of every `sahel` command) and, for a crawl, where to write its run id."""
+    env = {**os.environ, "SAHEL_DB_URL": db_url}
+    if run_id_file is not None:
+        env["SAHEL_RUN_ID_FILE"] = str(run_id_file)
+    else:
+        env.pop("SAHEL_RUN_ID_FILE", None)
+    return env
+
+
+@contextlib.contextmanager
+def _run_id_file() -> Iterator[Path]:
+    """An empty private file the crawl appends its run id to; removed afterwards."""
+    fd, name = tempfile.mkstemp(prefix="sahel-run-", suffix=".ids")
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_run_ids(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text().split() if line.isdigit()]
 
 
 @dataclass(frozen=True)
@@ -67,10 +99,22 @@ class ProcessTracker:
         self._running: set[subprocess.Popen[bytes]] = set()
         self._stopping = threading.Event()
 
-    def run(self, argv: Sequence[str], *, time_limit: float, kill_grace: float) -> ProcessResult:
-        """Run `argv` to its end or its time limit; its stderr is passed on and its tail kept."""
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        time_limit: float,
+        kill_grace: float,
+        env: Mapping[str, str] | None = None,
+    ) -> ProcessResult:
+        """Run `argv` to its end or its time limit; its stderr is passed on and its tail kept.
+        Once `stop_all` was called, nothing starts: the result says "stopped"."""
         started = time.monotonic()
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        if self._stopping.is_set():
+            return ProcessResult(None, "stopped", "", 0.0)
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env
+        )
         tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         reader = threading.Thread(target=_forward, args=(proc.stderr, tail), daemon=True)
         reader.start()
@@ -152,14 +196,6 @@ class JobOutcome:
         return JobEvent(self.job_id, self.kind, utcnow(), scheduled_for, self.exit_status, run_id, self.detail)
 
 
-class JobFailed(RuntimeError):
-    """A job process that failed, overran or was stopped (raised so the scheduler sees a failed job)."""
-
-    def __init__(self, outcome: JobOutcome) -> None:
-        self.outcome = outcome
-        super().__init__(f"job {outcome.job_id} {outcome.kind}: {outcome.detail or 'no detail'}")
-
-
 @dataclass
 class JobContext:
     """What running jobs need; lives in the scheduler process only, never in the job store."""
@@ -174,29 +210,43 @@ class JobContext:
 def execute_job(spec: JobSpec, ctx: JobContext) -> JobOutcome:
     """Run `spec` once, wait for it (up to its time limit) and settle its crawl run records."""
     started = utcnow()
-    baseline = 0
-    if spec.kind == "crawl":
-        with Session(ctx.engine) as session:
-            baseline = last_run_id(session)
-    argv = job_command(spec, ctx.db_url, ctx.python)
+    argv = job_command(spec, ctx.python)
     logger.info("job %s: starting %s", spec.id, spec.kind)
-    result = ctx.tracker.run(argv, time_limit=spec.time_limit, kill_grace=ctx.schedule.kill_grace)
+    if spec.kind != "crawl":
+        result = _run(spec, ctx, argv, job_environment(ctx.db_url))
+        return _outcome(spec, started, result, [])
+    with _run_id_file() as ids_file:
+        result = _run(spec, ctx, argv, job_environment(ctx.db_url, ids_file))
+        own_runs = _read_run_ids(ids_file)
+    reason = _failure_reason(spec, result)
+    with Session(ctx.engine) as session, session.begin():
+        # Only the runs this crawl recorded: other crawls may run at the same time.
+        runs = runs_by_id(session, own_runs)
+        if reason is None:
+            run_ids = [r.id for r in runs]
+        else:
+            run_ids = close_failed_runs(session, runs, reason, outlets=spec.outlets, started_at=started)
+    return _outcome(spec, started, result, run_ids)
+
+
+def _run(spec: JobSpec, ctx: JobContext, argv: Sequence[str], env: Mapping[str, str]) -> ProcessResult:
+    return ctx.tracker.run(argv, time_limit=spec.time_limit, kill_grace=ctx.schedule.kill_grace, env=env)
+
+
+def _failure_reason(spec: JobSpec, result: ProcessResult) -> str | None:
+    """Why the job did not finish well, or None when it did."""
     if result.ended_by == "time_limit":
-        kind, reason = "timeout", f"time limit {format_duration(spec.time_limit)} reached"
-    elif result.ended_by == "stopped":
-        kind, reason = "stopped", "scheduler stopped"
-    elif result.exit_status == 0:
-        kind, reason = "finished", None
-    else:
-        kind, reason = "failed", f"exit status {result.exit_status}"
-    run_ids: list[int] = []
-    if spec.kind == "crawl":
-        with Session(ctx.engine) as session, session.begin():
-            runs = runs_since(session, baseline, spec.outlets)
-            if reason is None:
-                run_ids = [r.id for r in runs]
-            else:
-                run_ids = close_failed_runs(session, runs, reason, outlets=spec.outlets, started_at=started)
+        return f"time limit {format_duration(spec.time_limit)} reached"
+    if result.ended_by == "stopped":
+        return "scheduler stopped"
+    return None if result.exit_status == 0 else f"exit status {result.exit_status}"
+
+
+def _outcome(spec: JobSpec, started: datetime, result: ProcessResult, run_ids: Sequence[int]) -> JobOutcome:
+    """The outcome of a run, logged in one line."""
+    reason = _failure_reason(spec, result)
+    kinds = {"time_limit": "timeout", "stopped": "stopped"}
+    kind = kinds.get(result.ended_by, "finished" if reason is None else "failed")
     detail = reason
     last_line = next((ln.strip() for ln in reversed(result.stderr_tail.splitlines()) if ln.strip()), "")
     if reason and last_line:
@@ -221,14 +271,12 @@ CONTEXT: JobContext | None = None
 def run_scheduled(job_id: str) -> JobOutcome:
     """The function APScheduler calls: run the job `job_id` of the current schedule.
 
-    Raises JobFailed when the job did not finish well, so the scheduler's listener records it.
+    Returns the outcome, failed or not, for the scheduler's listener to record: an exception
+    would make APScheduler log a traceback for what is an ordinary event, already logged.
     """
     if CONTEXT is None:
         raise RuntimeError("no scheduler context: jobs run inside `sahel schedule run` only")
     spec = CONTEXT.schedule.jobs.get(job_id)
     if spec is None:
         raise RuntimeError(f"job {job_id!r} is not in the schedule {CONTEXT.schedule.path}")
-    outcome = execute_job(spec, CONTEXT)
-    if not outcome.ok:
-        raise JobFailed(outcome)
-    return outcome
+    return execute_job(spec, CONTEXT)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, UTCDateTime, utcnow
@@ -79,16 +79,11 @@ def recent_events(engine: Engine, job_id: str | None = None, limit: int = 50) ->
         ]
 
 
-def last_run_id(session: Session) -> int:
-    """The id of the newest crawl run (0 when there is none): crawl runs after it are new."""
-    return session.scalar(select(func.max(CrawlRun.id))) or 0
-
-
-def runs_since(session: Session, after_id: int, outlets: Sequence[str] = ()) -> list[CrawlRun]:
-    """Crawl runs created after run `after_id`; with `outlets`, only runs of exactly those outlets."""
-    runs = session.scalars(select(CrawlRun).where(CrawlRun.id > after_id).order_by(CrawlRun.id))
-    wanted = set(outlets)
-    return [r for r in runs if not wanted or set(filter(None, r.outlets.split(","))) == wanted]
+def runs_by_id(session: Session, run_ids: Sequence[int]) -> list[CrawlRun]:
+    """The crawl runs with these ids (those a job's crawl reported creating), oldest first."""
+    if not run_ids:
+        return []
+    return list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id)))
 
 
 def close_failed_runs(

@@ -5,6 +5,8 @@ Jobs live in the `scheduler_jobs` table (APScheduler's SQLAlchemyJobStore) with 
 Each start rewrites them from the schedule file: one copy per job, jobs gone from the file
 removed, and the stored next run time kept for unchanged jobs, so a run missed while the
 daemon was down runs once at start (or is recorded as missed when later than the grace).
+A job returns its outcome, failed or not: the listener records it, and the log has one line per
+event (APScheduler's executor would add its own lines, and a traceback for a raised failure).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import Any, TypeGuard
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -28,6 +30,7 @@ from apscheduler.events import (
 from apscheduler.events import (
     JobEvent as SchedulerJobEvent,
 )
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -35,9 +38,9 @@ from sqlalchemy import Engine
 
 from schedules import jobs
 from schedules.config import JobSpec, Schedule
-from schedules.jobs import JobContext, JobFailed, JobOutcome, ProcessTracker, execute_job, record_outcome
+from schedules.jobs import JobContext, JobOutcome, ProcessTracker, execute_job, record_outcome
 from schedules.records import JobEvent, create_tables, recent_events, record_event
-from storage.db import make_engine, open_database
+from storage.db import make_engine, open_database, safe_url
 from storage.locks import database_lock
 from storage.models import utcnow
 
@@ -50,6 +53,9 @@ SCHEDULER_LOCK = "scheduler"
 # The paused schedulers that read or rewrite the job store would log "started" and "shut down".
 _quiet = logging.getLogger("schedules.store")
 _quiet.setLevel(logging.WARNING)
+# The executor logs "Running job", "executed successfully" (also for a failed job) and "missed",
+# each of which our own log already says in one line; its errors (a bug: a traceback) still show.
+logging.getLogger("apscheduler.executors").setLevel(logging.ERROR)
 
 
 def _scheduler(cls: type[BaseScheduler], db_url: str, schedule: Schedule, **options: Any) -> BaseScheduler:
@@ -63,8 +69,16 @@ def _scheduler(cls: type[BaseScheduler], db_url: str, schedule: Schedule, **opti
 
 
 def _job_name(spec: JobSpec) -> str:
-    # The name doubles as the fingerprint of the timing: a changed timing starts afresh.
     return f"{spec.kind} {spec.when()}"
+
+
+def _same_timing(stored: Job | None, spec: JobSpec) -> TypeGuard[Job]:
+    """Whether the stored job has the timing of `spec`, so its stored next run time holds.
+
+    The name says the timing as written, the trigger how it is read: a job stored by an older
+    version that read cron's weekdays differently starts afresh too.
+    """
+    return stored is not None and stored.name == _job_name(spec) and str(stored.trigger) == str(spec.trigger())
 
 
 class _StoreOnlyScheduler(BaseScheduler):
@@ -98,7 +112,7 @@ def sync_jobs(db_url: str, schedule: Schedule) -> list[str]:
         for spec in schedule.jobs.values():
             stored = scheduler.get_job(spec.id)
             keep: dict[str, Any] = {}
-            if stored is not None and stored.name == _job_name(spec) and stored.next_run_time:
+            if _same_timing(stored, spec) and stored.next_run_time:
                 keep["next_run_time"] = stored.next_run_time
             scheduler.add_job(
                 jobs.run_scheduled,
@@ -135,7 +149,7 @@ def list_jobs(db_url: str, schedule: Schedule) -> list[JobStatus]:
             now = datetime.now(UTC)
             for spec in schedule.jobs.values():
                 stored = scheduler.get_job(spec.id)
-                if stored is not None and stored.name == _job_name(spec):
+                if _same_timing(stored, spec):
                     next_run = stored.next_run_time
                 else:
                     next_run = spec.trigger().get_next_fire_time(None, now)
@@ -157,9 +171,6 @@ class JobListener:
         scheduled = getattr(event, "scheduled_run_time", None)
         if event.code == EVENT_JOB_EXECUTED and isinstance(event.retval, JobOutcome):
             record_outcome(self.engine, event.retval, scheduled)
-            return
-        if event.code == EVENT_JOB_ERROR and isinstance(event.exception, JobFailed):
-            record_outcome(self.engine, event.exception.outcome, scheduled)
             return
         if event.code == EVENT_JOB_MISSED:
             kind, detail = "missed", f"due at {scheduled:%Y-%m-%d %H:%M:%S %Z}, later than the misfire grace"
@@ -193,7 +204,9 @@ def run_scheduler(db_url: str, schedule: Schedule, *, on_started: Callable[[str]
                 JobListener(engine), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
             )
             with _stop_on_signals(lambda: _shutdown(scheduler, context.tracker, schedule.kill_grace)):
-                logger.info("scheduler started: jobs %s; lock %s", ", ".join(job_ids), lock_where)
+                logger.info(
+                    "scheduler started for %s: jobs %s; lock %s", safe_url(db_url), ", ".join(job_ids), lock_where
+                )
                 if on_started:
                     on_started(lock_where)
                 scheduler.start()
@@ -204,6 +217,10 @@ def run_scheduler(db_url: str, schedule: Schedule, *, on_started: Callable[[str]
 
 
 def _shutdown(scheduler: BaseScheduler, tracker: ProcessTracker, kill_grace: float) -> None:
+    # Start nothing more first: stopping the running jobs takes up to the kill grace, during
+    # which due runs would otherwise still start. A run the scheduler was already handing out
+    # finds the tracker stopping and starts no process.
+    scheduler.pause()
     tracker.stop_all(kill_grace)
     scheduler.shutdown(wait=True)
 

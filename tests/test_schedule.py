@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 
 from sahel_crawler.demo import REPLAY_OVERRIDES
 from schedules.config import load_schedule
-from schedules.scheduler import _paused, sync_jobs
+from schedules.jobs import JobContext, execute_job
+from schedules.scheduler import _paused, list_jobs, sync_jobs
+from storage.db import open_database
 from tests.conftest import run_sahel, start_sahel
 
 
@@ -221,3 +224,109 @@ def test_a_hung_crawl_is_killed_at_its_time_limit_and_recorded_as_failed(tmp_pat
         ("hung", "failed", "time limit 6s reached")
     ]
     assert _events(db, "hung") == ["timeout"]
+
+
+def test_list_shows_the_next_run_of_a_weekday_job_as_cron_reads_it(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path}/sahel.db"
+    schedule = load_schedule(_schedule(tmp_path / "s.yaml", {
+        "monday": {"kind": "command", "cron": "0 6 * * 1", "command": ["true"]}}))  # fmt: skip
+    sync_jobs(db_url, schedule)
+    # As an older version stored it: APScheduler's weekday 1, a Tuesday.
+    with _paused(db_url, schedule) as scheduler:
+        scheduler.reschedule_job("monday", trigger=CronTrigger.from_crontab("0 6 * * 1", timezone=UTC))
+    [row] = list_jobs(db_url, schedule)
+    assert row.next_run is not None
+    assert (row.next_run.strftime("%A"), row.next_run.hour) == ("Monday", 6)
+    sync_jobs(db_url, schedule)  # what the daemon does at start
+    with _paused(db_url, schedule) as scheduler:
+        assert scheduler.get_job("monday").next_run_time.strftime("%A") == "Monday"
+
+
+# Stands for `python -m sahel_crawler crawl`: records a run of another crawl started meanwhile,
+# then (when told to) its own, and fails.
+_FAKE_CRAWL = """
+import os, sys
+from storage import repository
+from storage.db import open_database, session_factory
+
+url = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv else os.environ["SAHEL_DB_URL"]
+Session = session_factory(open_database(url))
+with Session.begin() as session:
+    other = repository.start_run(session, ["france24"])
+    repository.finish_run(session, other, status="finished", reason="finished", counts={})
+if sys.argv[-1] == "own-run":
+    with Session.begin() as session:
+        own = repository.start_run(session, ["meo"])
+    with open(os.environ["SAHEL_RUN_ID_FILE"], "a") as out:
+        out.write(f"{own}\\n")
+sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("own_run", [True, False])
+def test_a_crawl_job_settles_its_own_run_and_never_another_crawls(tmp_path: Path, own_run: bool) -> None:
+    # A job without outlets used to take every run created while it ran for its own, and
+    # mark another crawl's finished run failed.
+    (tmp_path / "crawl.py").write_text(_FAKE_CRAWL)
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {tmp_path / "crawl.py"} "$@"\n')
+    python.chmod(0o755)
+    args = ["own-run"] if own_run else []
+    schedule = load_schedule(_schedule(tmp_path / "s.yaml", {"all": {"kind": "crawl", "every": "1h", "args": args}}))
+    db = tmp_path / "sahel.db"
+    engine = open_database(f"sqlite:///{db}")
+    try:
+        outcome = execute_job(schedule.jobs["all"], JobContext(f"sqlite:///{db}", schedule, engine, python=str(python)))
+    finally:
+        engine.dispose()
+    assert outcome.kind == "failed", outcome.detail
+    runs = _rows(db, "SELECT id, outlets, status, finish_reason FROM crawl_runs ORDER BY id")
+    assert runs[0] == (1, "france24", "finished", "finished"), "another crawl's run is left alone"
+    # Its own run, or, when it died before recording one, a run inserted for it.
+    assert runs[1:] == [(2, "meo" if own_run else "", "failed", "exit status 1")]
+    assert outcome.run_ids == (2,)
+
+
+def _lines_after(log: str, marker: str, needle: str) -> list[str]:
+    """Log lines containing `needle` after the first line containing `marker`."""
+    lines = log.splitlines()
+    start = next(i for i, line in enumerate(lines) if marker in line)
+    return [line for line in lines[start:] if needle in line]
+
+
+def test_no_job_starts_once_the_daemon_got_sigterm(tmp_path: Path, daemons: list[Daemon]) -> None:
+    # Stopping a running job takes up to the kill grace; runs due meanwhile used to start.
+    db, started = tmp_path / "sahel.db", tmp_path / "slow-started"
+    stubborn = (
+        "import pathlib, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    )
+    schedule = _schedule(tmp_path / "s.yaml", {
+        "slow": {"kind": "command", "every": "1s", "command": [sys.executable, "-c", stubborn]},
+        "often": {"kind": "command", "every": "1s", "command": ["true"]},
+    }, kill_grace="4s")  # fmt: skip
+    daemon = Daemon(schedule, db, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    daemon.wait_for(lambda: started.exists() and "finished" in _events(db, "often"), 60)
+    assert daemon.stop() == 0
+    log = daemon.log.read_text()
+    # A run handed out at the very moment of the signal may still be logged; no later one.
+    assert len(_lines_after(log, "SIGTERM received", "job often: starting")) <= 1, log[-3000:]
+    assert _events(db, "slow")[-1] == "stopped"
+
+
+def test_a_failed_job_is_one_log_line_without_a_traceback(tmp_path: Path, daemons: list[Daemon]) -> None:
+    db = tmp_path / "sahel.db"
+    schedule = _schedule(tmp_path / "s.yaml", {
+        "bad": {"kind": "command", "every": "1s", "command": [sys.executable, "-c", "raise SystemExit('no luck')"]},
+    })  # fmt: skip
+    daemon = Daemon(schedule, db, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    daemon.wait_for(lambda: "failed" in _events(db, "bad"), 60)
+    assert daemon.stop() == 0
+    log = daemon.log.read_text()
+    assert "Traceback" not in log and "JobFailed" not in log, log[-3000:]
+    assert "executed successfully" not in log and "raised an exception" not in log
+    failures = [line for line in log.splitlines() if "job bad: failed" in line]
+    assert len(failures) == _events(db, "bad").count("failed")
+    assert "job bad: failed after" in failures[0] and "exit status 1; last output: no luck" in failures[0]

@@ -111,12 +111,17 @@ def run_job(job_id: str, schedule_path: str | None, db_url: str) -> None:
 @db_option
 @click.option(
     "--log-dir", type=click.Path(file_okay=False),
-    help="Append each job's output to DIR/<job>.log (else cron mails it).",
+    help="Append each job's output to DIR/<job>.log (else cron mails it); created when missing.",
 )  # fmt: skip
-def crontab(schedule_path: str | None, db_url: str, log_dir: str | None) -> None:
+@click.option(
+    "--workdir", type=click.Path(file_okay=False, exists=True),
+    help="Folder the jobs run in, which relative paths in their arguments are read from; default: this one.",
+)  # fmt: skip
+def crontab(schedule_path: str | None, db_url: str, log_dir: str | None, workdir: str | None) -> None:
     """Print crontab lines equivalent to the schedule (times in UTC, each run under flock).
 
-    Example: sahel schedule crontab --log-dir /var/log/sahel | crontab -
+    Each line runs in the current folder (or --workdir), like the daemon in its own.
+    Example: cd /srv/sahel && sahel schedule crontab --log-dir /var/log/sahel | crontab -
     """
     from schedules.crontab import crontab_lines
 
@@ -127,5 +132,6 @@ def crontab(schedule_path: str | None, db_url: str, log_dir: str | None) -> None
             db_url,
             schedule_path=Path(schedule_path) if schedule_path else None,
             log_dir=Path(log_dir) if log_dir else None,
+            workdir=Path(workdir) if workdir else None,
         )
     click.echo("\n".join(lines))
