@@ -20,6 +20,7 @@ KEYS = {
     "end_to_end_pages_per_s",
     "extraction_only_pages_per_s",
     "ratio",
+    "ratio_same_period",
     "stage_ms_per_page",
     "peak_rss_mb",
     "cpu_utilisation",
@@ -65,6 +66,8 @@ def test_crawl_benchmark_emits_every_key_on_a_tiny_site() -> None:
     assert result["ratio"] == pytest.approx(
         result["end_to_end_pages_per_s"] / result["extraction_only_pages_per_s"], rel=0.02
     )
+    in_crawl_rate = 1000 / result["stage_ms_per_page"]["extract"]  # the single-core rate during the crawl
+    assert result["ratio_same_period"] == pytest.approx(result["end_to_end_pages_per_s"] / in_crawl_rate, rel=0.05)
     assert result["peak_rss_mb"] > 0 and result["peak_processes"] >= 2, "the crawler and its workers"
     assert 0 < result["peak_pss_mb"] <= result["peak_rss_mb"], "shared pages are divided, never added"
     assert result["incremental_requests"] < 20, "the second run fetches no stored article again"
