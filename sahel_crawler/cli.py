@@ -29,7 +29,7 @@ from sahel_crawler.commands.health import health
 from sahel_crawler.commands.lexicon import lexicon
 from sahel_crawler.commands.schedule import schedule
 from sahel_crawler.commands.search import search_command
-from storage.db import DatabaseError, open_database, session_factory
+from storage.db import DatabaseError, open_database, read_only, session_factory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,7 +166,9 @@ def export(
     with user_errors():
         engine = open_database(db_url)
     flt = article_filter(engine, since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
-    with session_factory(engine)() as session, writing_to(out):
+    # A read-only transaction: on SQLite it never takes the write lock, so a long export (or one
+    # piped into a pager) does not stall a crawl writing meanwhile.
+    with session_factory(read_only(engine))() as session, writing_to(out):
         records = (article_record(a) for a in iter_articles(session, flt))
         if fmt == "parquet":
             with user_errors():
@@ -191,7 +193,7 @@ def runs(db_url: str, limit: int) -> None:
 
     with user_errors():
         engine = open_database(db_url)
-    with session_factory(engine)() as session:
+    with session_factory(read_only(engine))() as session:
         click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<9} {'reqs':>5} {'new':>5} "
                    f"{'dups':>5} {'errors':>6}")  # fmt: skip
         for run in recent_runs(session, limit):
@@ -241,7 +243,7 @@ def _print_summary(db_url: str, run_id: int | None) -> None:
 
     with user_errors():
         engine = open_database(db_url)
-    with session_factory(engine)() as session:
+    with session_factory(read_only(engine))() as session:
         click.echo(run_summary(session, run_id))
     engine.dispose()
 

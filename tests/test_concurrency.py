@@ -99,3 +99,35 @@ def test_no_database_is_locked_on_either_side(together: dict) -> None:
         assert int(out.split()[-1]) > 0, "a reader never got to query"
     for _, _, err in together["crawls"]:
         assert "locked" not in err.lower()
+
+
+def test_an_export_in_progress_leaves_the_database_writable(tmp_path: Path) -> None:
+    # An analyst's export piped into a pager holds its transaction open while the pipe is full:
+    # on SQLite it must read a snapshot, never hold the write lock a crawl needs.
+    from tests.conftest import run_sahel
+
+    db = tmp_path / "demo.db"
+    assert run_sahel("demo", "--db-path", str(db)).returncode == 0
+    with sqlite3.connect(db) as conn:  # more than a pipe holds (64 KB), so the export must wait
+        for copy in range(4):
+            conn.execute(
+                "INSERT INTO articles (url, outlet_id, title, fetched_at, language, text) "
+                "SELECT url || '?copy=' || ?, outlet_id, title, fetched_at, language, text FROM articles",
+                (copy,),
+            )
+    export = start_sahel("export", "--db", f"sqlite:///{db}", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert export.stdout is not None
+        first = export.stdout.read(1)  # the export is under way; nobody reads the rest yet
+        assert first == b"{"
+        writer = sqlite3.connect(db, timeout=2)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # "database is locked" while an export held the lock
+            writer.rollback()
+        finally:
+            writer.close()
+        rest = export.stdout.read()
+        assert export.wait(timeout=60) == 0
+        assert (first + rest).count(b"\n") == 25 * 16, "the export was not cut short"
+    finally:
+        export.kill()

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from sahel_crawler.commands.common import db_option, user_errors
-from storage.db import open_database, session_factory
+from storage.db import open_database, read_only, session_factory
 
 # The longest --silent-after: ten years (a timedelta of 1e12 hours, or inf, cannot be made).
 MAX_SILENT_HOURS = 24 * 3653
@@ -53,7 +53,7 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
     with user_errors():
         engine = open_database(db_url)
-    with session_factory(engine)() as session:
+    with session_factory(read_only(engine))() as session:
         report = outlet_health(session, thresholds=limits)
     engine.dispose()
     if as_json:

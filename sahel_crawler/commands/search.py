@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sahel_crawler.commands.common import SINCE, UNTIL, ConfigError, article_filter, db_option, user_errors
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.text.fold import fold_key
-from storage.db import open_database, session_factory
+from storage.db import open_database, read_only, session_factory
 from storage.search import SearchHit, parse_query, search, sync_index, unsupported_operator
 
 FIELDS = ("rank", "published_at", "outlet", "language", "title", "url", "snippet")
@@ -91,7 +91,7 @@ def search_command(
         sync_index(factory, search_normalise)
     except SQLAlchemyError:  # a read-only account: search what is indexed
         click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
-    with factory() as session:
+    with session_factory(read_only(engine))() as session:  # takes no write lock
         hits = search(session, folded, flt, limit=limit)
     engine.dispose()
     if fmt == "jsonl":
