@@ -20,13 +20,13 @@ from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.fold import fold
-from storage.documents import search_document
+from storage.documents import search_document, separate_tokens
 
 
 def search_text(title: str | None, description: str | None, text: str | None) -> str:
     """The search-index text of an article: its indexed document, folded as the lexicon folds, so
     that a folded query finds every spelling the folding unifies."""
-    return fold(search_document(title, description, text)).text
+    return separate_tokens(fold(search_document(title, description, text)).text)
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:

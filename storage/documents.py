@@ -6,7 +6,28 @@ text, without loading SQLAlchemy.
 
 from __future__ import annotations
 
+import re
+
+# Characters that make the back ends' tokenizers disagree: PostgreSQL's parser reads `<...>` as
+# a tag (and skips everything after an unclosed `<script>`), `&...;` as an entity, and keeps
+# `1.500`, `u.s.`, `france24.com`, `/a/b`, `a_b` and e-mail addresses as single tokens, where
+# SQLite's unicode61 tokenizer and the query split them into words. A full stop, colon or comma
+# only counts between two word characters, so sentences keep their punctuation in snippets.
+_TOKEN_JOINERS = re.compile(r"[<>&@/\\_]|(?<=[^\W_])[.:,](?=[^\W_])")
+
 
 def search_document(title: str | None, description: str | None, text: str | None) -> str:
-    """The text an article is indexed by (normalise it before `storage.search.index_articles`)."""
+    """The text an article is indexed by (normalise it before `storage.search.index_articles`).
+
+    The description is left out when the body already begins with it (the extraction stage
+    leads the body with its standfirst): its words would count twice in the ranking.
+    """
+    if description and text and " ".join(description.split())[:60] in " ".join(text[: len(description) + 200].split()):
+        description = None
     return "\n\n".join(part for part in (title, description, text) if part)
+
+
+def separate_tokens(text: str) -> str:
+    """`text` with the characters that join words in one back end's tokenizer but not the
+    other's turned into spaces, so SQLite and PostgreSQL index the same words."""
+    return _TOKEN_JOINERS.sub(" ", text)

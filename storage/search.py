@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -106,10 +106,19 @@ def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
     )
 
 
+# Rows indexed before this moment hold the text in an older form and are indexed again by the
+# next sync (`sahel db upgrade`, `sahel search`). Move it to the release time whenever what the
+# index holds changes (the folding, `storage.documents`): since 2026-11-24, the characters that
+# the back ends' tokenizers treat differently are spaces, and the standfirst is not doubled.
+INDEX_FORMAT_SINCE = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+
+
 def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str | None, str | None, str]]:
-    """Articles missing from the index or changed since indexed: (id, title, description, text)."""
+    """Articles missing from the index, changed since indexed, or indexed in an older form:
+    (id, title, description, text)."""
     stale = or_(
         article_search.c.article_id.is_(None),
+        article_search.c.indexed_at < INDEX_FORMAT_SINCE,
         and_(Article.updated_at.is_not(None), Article.updated_at > article_search.c.indexed_at),
     )
     rows = session.execute(

@@ -10,12 +10,14 @@ from sahel_crawler.commands.common import Failure, db_option, user_errors
 from sahel_crawler.text.fold import fold
 from storage import schema
 from storage.db import make_engine, safe_url, session_factory
+from storage.documents import separate_tokens
 from storage.search import sync_index
 
 
 def search_normalise(text: str) -> str:
-    """How article text is normalised for the search index: the keyword engine's folding."""
-    return fold(text).text
+    """How article text is normalised for the search index: the keyword engine's folding, with
+    the characters the back ends' tokenizers treat differently turned into spaces."""
+    return separate_tokens(fold(text).text)
 
 
 @click.group()
