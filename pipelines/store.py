@@ -7,6 +7,7 @@ counts as scraped (Scrapy's `item_scraped`) only once its batch is committed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
@@ -231,20 +232,28 @@ class StoragePipeline:
         stats = self.stats.get_stats()
         counts = {name: stats.get(key, 0) for name, key in RUN_COUNTERS_FROM_STATS.items()}
         status = "finished" if reason == "finished" else "failed"
-        with self.Session.begin() as session:
-            repo.finish_run(session, self.run_id, status=status, reason=reason, counts=counts)
-        self.engine.dispose()
+        try:
+            with self.Session.begin() as session:
+                repo.finish_run(session, self.run_id, status=status, reason=reason, counts=counts)
+        except SQLAlchemyError as exc:  # the CLI sees the run still "running" and exits 1
+            logger.error("cannot record the end of crawl run %s: %s", self.run_id, _reason(exc))
+            return
+        finally:
+            self.engine.dispose()
         logger.info("crawl run %s %s (%s): %s", self.run_id, status, reason, counts)
 
     def _stop_pool(self) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        if self._shutdown_trigger is not None:
+        trigger, self._shutdown_trigger = self._shutdown_trigger, None
+        if trigger is not None:
             from twisted.internet import reactor
 
-            reactor.removeSystemEventTrigger(self._shutdown_trigger)
-            self._shutdown_trigger = None
+            # Called by that very trigger when the reactor shuts down first (a second Ctrl-C):
+            # Twisted has already taken it off its list then.
+            with contextlib.suppress(ValueError):
+                reactor.removeSystemEventTrigger(trigger)
         pool.stop()  # waits for the work already queued
 
     # -- items ----------------------------------------------------------------------------------
@@ -317,12 +326,14 @@ class StoragePipeline:
             logger.warning("a batch of %d articles failed (%s); writing them one by one", len(records), _reason(exc))
         outcomes: list[repo.SaveResult | Exception] = []
         for record in records:
+            outcome: repo.SaveResult | Exception
             try:
                 with self.Session.begin() as session:
-                    outcomes.append(write_article(session, record, self.run_id))
-            except Exception as exc:
-                outcomes.append(exc)
+                    outcome = write_article(session, record, self.run_id)
+            except Exception as exc:  # also a commit that fails after the write went through
+                outcome = exc
                 self._write_error(record.url, "store", _reason(exc), record.outlet)
+            outcomes.append(outcome)  # one outcome per record, whatever failed
         return outcomes
 
     def _batch_written(self, written: tuple[list[repo.SaveResult | Exception], float], batch: list[_Pending]) -> None:

@@ -99,9 +99,13 @@ def crawl(
     except DatabaseError as exc:  # the lock itself could not be taken
         raise Failure(str(exc)) from None
     reason = stats.get("finish_reason")
-    if reason is None:  # Scrapy failed before the spider opened (a setting it could not use)
+    if reason is None and "start_time" not in stats:  # Scrapy failed before the spider opened
         raise Failure("the crawl could not start (see the error in the log)")
-    _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    status = _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    if reason is None:  # stopped outright (a second Ctrl-C) before the spider could close
+        raise Failure("the crawl was stopped before it could finish (see the log above)")
+    if status == "running":  # the database refused the run's last write (disk full, read-only)
+        raise Failure("the crawl's run could not be recorded as ended: the database was not writable (see the log)")
     if reason == "shutdown":
         raise Failure("the crawl was shut down before it finished (see the log above)")
     if reason == "start_error":
@@ -238,14 +242,19 @@ for command in (lexicon, digest, schedule, health, db, search_command):
     main.add_command(command)
 
 
-def _print_summary(db_url: str, run_id: int | None) -> None:
+def _print_summary(db_url: str, run_id: int | None) -> str | None:
+    """Print the crawl's summary; return its run's recorded status (None without a run)."""
     from sahel_crawler.summary import run_summary
+    from storage.models import CrawlRun
 
     with user_errors():
         engine = open_database(db_url)
     with session_factory(read_only(engine))() as session:
         click.echo(run_summary(session, run_id))
+        run = session.get(CrawlRun, run_id) if run_id is not None else None
+        status = run.status if run is not None else None
     engine.dispose()
+    return status
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ class IncrementalMiddleware:
     finishes normally: a crawl cut short must not make the next one skip a feed whose articles
     it never fetched. For the same reason a listing (and the sitemap index above it) with a page
     that failed in a way that may pass (signal `listing_incomplete`: a time-out, a 5xx) gets no
-    validators: the next crawl reads it again and asks for that page again.
+    validators: the next crawl reads it again and asks for that page again; so does one with a
+    page a pipeline stage failed on (signal `item_error`: a database write refused). A worker of
+    a shared crawl (`--redis`) keeps no validators at all.
 
     Settings:
         SAHEL_INCREMENTAL_ENABLED  False disables the middleware (NotConfigured).
@@ -68,10 +70,13 @@ class IncrementalMiddleware:
         SAHEL_SOURCES_PATH         per-outlet URL rules, to canonicalise redirect targets.
     """
 
-    def __init__(self, db_url: str, stats: Any, *, refresh: bool, rules: dict[str, UrlRules]) -> None:
+    def __init__(
+        self, db_url: str, stats: Any, *, refresh: bool, rules: dict[str, UrlRules], keep_validators: bool = True
+    ) -> None:
         self.db_url = db_url
         self.stats = stats
         self.refresh = refresh
+        self.keep_validators = keep_validators
         self.rules = rules
         self.Session: Any = None
         self.lookups: Lookups | None = None
@@ -93,13 +98,22 @@ class IncrementalMiddleware:
             raise NotConfigured("SAHEL_INCREMENTAL_ENABLED is off")
         registry = registry_from_settings(settings)
         rules = {o.id: o.urls for o in registry.outlets.values()}
+        # A worker of a shared crawl (--redis) cannot know that the articles a feed listed were all
+        # stored: another worker may have died with them, or Redis lost its queue. Its feeds and
+        # sitemaps are read in full every round; stored articles are still never fetched again.
+        shared = bool(settings.get("SAHEL_REDIS_WORKERS_KEY"))
         middleware = cls(
-            settings["SAHEL_DB_URL"], crawler.stats, refresh=settings.getbool("SAHEL_REFRESH"), rules=rules
+            settings["SAHEL_DB_URL"],
+            crawler.stats,
+            refresh=settings.getbool("SAHEL_REFRESH"),
+            rules=rules,
+            keep_validators=not shared,
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(middleware.listing_incomplete, signal=listing_incomplete)
+        crawler.signals.connect(middleware.item_error, signal=signals.item_error)
         return middleware
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -113,7 +127,7 @@ class IncrementalMiddleware:
         """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
         if self.Session is None:
             return
-        if reason == "finished" and (self._validators or self._incomplete):
+        if reason == "finished" and self.keep_validators and (self._validators or self._incomplete):
             with self.Session.begin() as session:
                 for url, (etag, last_modified) in self._validators.items():
                     if url not in self._incomplete:
@@ -130,6 +144,12 @@ class IncrementalMiddleware:
         while url and url not in self._incomplete:
             self._incomplete.add(url)
             url = self._listed_on.get(url, "")
+
+    def item_error(self, item: Any, response: Response | None = None, spider: Any = None, **kwargs: Any) -> None:
+        """A page that a pipeline stage failed on (e.g. a database write) was not stored: read
+        the listing that led to it again next time."""
+        if response is not None:
+            self.listing_incomplete(response.meta.get("listed_on", ""))
 
     # -- stored articles ------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import socket
 import tempfile
@@ -24,6 +25,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from storage.db import DatabaseError, DatabaseURLError
+
+logger = logging.getLogger(__name__)
 
 
 class LockHeld(RuntimeError):
@@ -135,7 +138,11 @@ def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
         try:
             yield where
         finally:
-            connection.scalar(select(func.pg_advisory_unlock(key)))
+            try:
+                connection.scalar(select(func.pg_advisory_unlock(key)))
+            except SQLAlchemyError as exc:  # the lock's connection was lost: the lock went with it
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                logger.warning("lock %r was already released: its database connection was lost (%s)", name, reason)
     finally:
         connection.close()
         engine.dispose()

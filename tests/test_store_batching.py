@@ -7,10 +7,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from pipelines.store import StoragePipeline, record_from_item, write_article, write_articles
 from sahel_crawler.items import ArticleItem
@@ -72,6 +73,29 @@ def test_a_failing_record_fails_alone_and_is_recorded(store: StoragePipeline, tm
     db = tmp_path / "store.db"
     assert sorted(r[0] for r in query(db, "SELECT url FROM articles")) == sorted(r.url for r in good)
     assert query(db, "SELECT url, kind FROM crawl_errors") == [(bad.url, "store")]
+
+
+def test_a_commit_that_fails_gives_one_outcome_per_record(store: StoragePipeline, tmp_path: Path) -> None:
+    # A disk filling up fails a commit after the write itself went through: each record must
+    # still get exactly one outcome, or the counts and the failed URLs no longer line up.
+    records = [record_from_item(article(f"/fr/afrique/20261120-{n}")) for n in range(3)]
+    commits = {"n": 0}
+
+    def fail_the_batch_then_one_record(session: Any) -> None:
+        commits["n"] += 1
+        if commits["n"] in (1, 3):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(store.Session, "before_commit", fail_the_batch_then_one_record)
+    try:
+        outcomes, _ = store._write_batch(records)
+    finally:
+        event.remove(store.Session, "before_commit", fail_the_batch_then_one_record)
+    assert len(outcomes) == len(records)
+    assert sum(isinstance(o, Exception) for o in outcomes) == 1
+    stored = [r[0] for r in query(tmp_path / "store.db", "SELECT url FROM articles")]
+    written = [r.url for r, o in zip(records, outcomes, strict=True) if not isinstance(o, Exception)]
+    assert sorted(stored) == sorted(written)
 
 
 def test_lookups_do_not_wait_for_a_writer_and_see_its_commits(tmp_path: Path) -> None:
