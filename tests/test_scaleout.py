@@ -64,6 +64,9 @@ def _worker_args(sources: Path, db_url: str, redis_url: str, prefix: str) -> lis
         *("--redis", redis_url, "--redis-prefix", prefix),
         *replay_settings_args(),
         *("-s", f"MAX_IDLE_TIME_BEFORE_CLOSE={IDLE_CLOSE}"),
+        # a few seconds of crawl, not a fraction of one: on a loaded machine one worker could
+        # otherwise take the whole queue before the other has finished starting
+        *("-s", "DOWNLOAD_DELAY=0.25", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"),
     ]
 
 
