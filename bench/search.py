@@ -27,9 +27,9 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bench.common import news_texts
-from pipelines.page_task import search_text
 from sahel_crawler.exporting import article_record, write_jsonl, write_parquet
 from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.index import search_text
 from storage.db import open_database, session_factory
 from storage.filters import ArticleFilter
 from storage.models import Article, KeywordHit, Outlet

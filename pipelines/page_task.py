@@ -19,14 +19,7 @@ from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_l
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
-from sahel_crawler.text.fold import fold
-from storage.documents import search_document, separate_tokens
-
-
-def search_text(title: str | None, description: str | None, text: str | None) -> str:
-    """The search-index text of an article: its indexed document, folded as the lexicon folds, so
-    that a folded query finds every spelling the folding unifies."""
-    return separate_tokens(fold(search_document(title, description, text)).text)
+from sahel_crawler.text.index import search_text
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:

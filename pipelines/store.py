@@ -24,10 +24,10 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from pipelines.page_task import search_text
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.text.index import search_text
 from storage import repository as repo
 from storage.db import open_database, session_factory
 from storage.search import index_articles

@@ -214,7 +214,7 @@ def execute_job(spec: JobSpec, ctx: JobContext) -> JobOutcome:
     logger.info("job %s: starting %s", spec.id, spec.kind)
     if spec.kind != "crawl":
         result = _run(spec, ctx, argv, job_environment(ctx.db_url))
-        return _outcome(spec, started, result, [])
+        return _outcome(spec, started, result, _failure_reason(spec, result), [])
     with _run_id_file() as ids_file:
         result = _run(spec, ctx, argv, job_environment(ctx.db_url, ids_file))
         own_runs = _read_run_ids(ids_file)
@@ -226,7 +226,7 @@ def execute_job(spec: JobSpec, ctx: JobContext) -> JobOutcome:
             run_ids = [r.id for r in runs]
         else:
             run_ids = close_failed_runs(session, runs, reason, outlets=spec.outlets, started_at=started)
-    return _outcome(spec, started, result, run_ids)
+    return _outcome(spec, started, result, reason, run_ids)
 
 
 def _run(spec: JobSpec, ctx: JobContext, argv: Sequence[str], env: Mapping[str, str]) -> ProcessResult:
@@ -242,9 +242,10 @@ def _failure_reason(spec: JobSpec, result: ProcessResult) -> str | None:
     return None if result.exit_status == 0 else f"exit status {result.exit_status}"
 
 
-def _outcome(spec: JobSpec, started: datetime, result: ProcessResult, run_ids: Sequence[int]) -> JobOutcome:
-    """The outcome of a run, logged in one line."""
-    reason = _failure_reason(spec, result)
+def _outcome(
+    spec: JobSpec, started: datetime, result: ProcessResult, reason: str | None, run_ids: Sequence[int]
+) -> JobOutcome:
+    """The outcome of a run (`reason`: why it did not finish well, or None), logged in one line."""
     kinds = {"time_limit": "timeout", "stopped": "stopped"}
     kind = kinds.get(result.ended_by, "finished" if reason is None else "failed")
     detail = reason

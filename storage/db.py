@@ -89,6 +89,13 @@ def _make_parent_folder(parsed: Any) -> None:
         ) from None
 
 
+def error_reason(exc: BaseException) -> str:
+    """The database's own one-line reason for a failed statement or connection, without
+    SQLAlchemy's statement, parameters and background link."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
@@ -116,7 +123,7 @@ def open_database(url: str) -> Engine:
         raise
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         raise DatabaseError(f"cannot use database {safe_url(url)}: {reason}") from None
     return engine
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from storage.db import DatabaseError, DatabaseURLError
+from storage.db import DatabaseError, DatabaseURLError, error_reason
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         raise DatabaseError(f"cannot take lock {name!r}: {reason}") from None
     try:
         if not connection.scalar(select(func.pg_try_advisory_lock(key))):
@@ -141,7 +141,7 @@ def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
             try:
                 connection.scalar(select(func.pg_advisory_unlock(key)))
             except SQLAlchemyError as exc:  # the lock's connection was lost: the lock went with it
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                reason = error_reason(exc)
                 logger.warning("lock %r was already released: its database connection was lost (%s)", name, reason)
     finally:
         connection.close()

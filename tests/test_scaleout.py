@@ -64,9 +64,10 @@ def _worker_args(sources: Path, db_url: str, redis_url: str, prefix: str) -> lis
         *("--redis", redis_url, "--redis-prefix", prefix),
         *replay_settings_args(),
         *("-s", f"MAX_IDLE_TIME_BEFORE_CLOSE={IDLE_CLOSE}"),
-        # a few seconds of crawl, not a fraction of one: on a loaded machine one worker could
-        # otherwise take the whole queue before the other has finished starting
-        *("-s", "DOWNLOAD_DELAY=0.25", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"),
+        # A few seconds of crawl, with few requests held by each worker: a worker pulls up to
+        # CONCURRENT_REQUESTS from the shared queue into its own downloader, and one holding the
+        # whole queue (or draining it in a fraction of a second) would leave the other idle.
+        *("-s", "DOWNLOAD_DELAY=0.25", "-s", "CONCURRENT_REQUESTS=2"),
     ]
 
 

@@ -7,17 +7,10 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from sahel_crawler.commands.common import Failure, db_option, user_errors
-from sahel_crawler.text.fold import fold
+from sahel_crawler.text.index import search_normalise
 from storage import schema
-from storage.db import make_engine, safe_url, session_factory
-from storage.documents import separate_tokens
+from storage.db import error_reason, make_engine, safe_url, session_factory
 from storage.search import sync_index
-
-
-def search_normalise(text: str) -> str:
-    """How article text is normalised for the search index: the keyword engine's folding, with
-    the characters the back ends' tokenizers treat differently turned into spaces."""
-    return separate_tokens(fold(text).text)
 
 
 @click.group()
@@ -41,7 +34,7 @@ def upgrade(db_url: str) -> None:
         indexed = sync_index(session_factory(engine), search_normalise)
         after = schema.current_revision(engine)
     except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision newer than this code
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         raise Failure(f"cannot upgrade database {safe_url(db_url)}: {reason}") from None
     finally:
         engine.dispose()
@@ -66,7 +59,7 @@ def current(db_url: str) -> None:
         revision = schema.current_revision(engine)
         populated = schema.has_tables(engine)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = error_reason(exc)
         raise Failure(f"cannot read database {safe_url(db_url)}: {reason}") from None
     finally:
         engine.dispose()

@@ -21,7 +21,7 @@ from sahel_crawler.digest.build import Digest, build_digest, concept_labels
 from sahel_crawler.digest.mail import MailError, build_message, parse_addresses, parse_smtp_url, send_message
 from sahel_crawler.digest.period import Period
 from sahel_crawler.digest.render import render, subject
-from storage.db import DatabaseError, read_only, session_factory
+from storage.db import DatabaseError, error_reason, read_only, session_factory
 from storage.digests import DigestRun, claim_email, claimed_run, finish_digest_run, start_digest_run
 
 
@@ -121,7 +121,7 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
                     return outcome
                 run_id = run.id
         except SQLAlchemyError as exc:  # e.g. a read-only database: the claim is what sends it once
-            raise DatabaseError(f"cannot record the emailed digest, so it was not sent: {_reason(exc)}") from None
+            raise DatabaseError(f"cannot record the emailed digest, so it was not sent: {error_reason(exc)}") from None
         message = build_message(
             subject=subject(digest),
             sender=sender,
@@ -170,13 +170,8 @@ def _record_written(sessions: sessionmaker[Session], request: DigestRequest, sto
             )
             finish_digest_run(session, run, status="done", stories=stories)
     except SQLAlchemyError as exc:
-        return _reason(exc)
+        return error_reason(exc)
     return None
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    """The database's own one-line reason, without SQLAlchemy's statement and parameters."""
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def claim_key(period: Period, recipients: list[str], concepts: tuple[str, ...], languages: tuple[str, ...]) -> str:

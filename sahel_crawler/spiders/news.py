@@ -146,8 +146,10 @@ class NewsSpider(scrapy.Spider):
         outlet = self.outlets[response.meta["outlet"]]
         if not outlet.owns(url) or not outlet.accepts_article_url(url):
             return ()
-        meta = {"outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url}
-        meta["listed_on"] = response.url
+        meta = {
+            "outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url,
+            "listed_on": response.url,
+        }  # fmt: skip
         try:
             canonical = canonicalize_url(url, rules=outlet.urls)
             return (scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error, meta=meta),)
@@ -239,10 +241,11 @@ def decoded_html(response: TextResponse) -> str:
     (replacement characters), the <meta> charset, UTF-8 or that guess is used instead, the first
     that decodes it cleanly.
     """
-    body = response.body
-    if not _declares_encoding(response) and not _is_utf8(body):
-        return _guessed(body) or response.text
-    text = response.text
+    body, text = response.body, response.text
+    # Scrapy decoded it as UTF-8 (declared or found valid): the common case, nothing to check.
+    # Otherwise, with nothing declared, Scrapy guessed among every encoding.
+    if response.encoding != "utf-8" and not _declares_encoding(response) and not _is_utf8(body):
+        return _guessed(body) or text
     if "\ufffd" not in text:
         return text
     for encoding in (html_body_declared_encoding(body), "utf-8"):
