@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,6 +24,7 @@ from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
+from sahel_crawler.shutdown import StopOnce
 from sahel_crawler.signals import report_failure
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
@@ -92,6 +94,7 @@ class ExtractionPipeline:
         self.workers = workers
         self.timeout = timeout
         self.pool: WorkerPool | None = None
+        self._stop_pool: Callable[[], None] = lambda: None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
@@ -127,14 +130,20 @@ class ExtractionPipeline:
                 initializer=init_worker,
                 initargs=(self.settings,),
             )
+            # The workers ignore SIGINT and SIGTERM, and Python's exit joins them.
+            self._stop_pool = StopOnce(self._end_pool)
             logger.info("extraction in %d worker processes, %s s per page", self.workers, self.timeout)
 
     def close_spider(self, spider: Any = None) -> None:
         """Stop the worker processes."""
-        if self.pool is not None:
-            self.pool.close()
-            self.stats.set_value("sahel/extract_workers_replaced", self.pool.replaced)
-            self.pool = None
+        self._stop_pool()
+
+    def _end_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        pool.close()  # waits for the pages in hand (each within the time limit)
+        self.stats.set_value("sahel/extract_workers_replaced", pool.replaced)
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""

@@ -7,7 +7,6 @@ counts as scraped (Scrapy's `item_scraped`) only once its batch is committed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +24,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.shutdown import StopOnce, running_reactor
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.index import search_text
@@ -162,7 +162,7 @@ class StoragePipeline:
         self.Session: sessionmaker[Session] | None = None
         self.run_id: int | None = None
         self._pool: ThreadPool | None = None  # the one database thread, while batching
-        self._shutdown_trigger: Any = None
+        self._stop_pool: Callable[[], None] = lambda: None
         self._buffer: list[_Pending] = []
         self._timer: Any = None
         self._writes: set[Deferred[Any]] = set()  # batches and error records not written yet
@@ -198,13 +198,13 @@ class StoragePipeline:
             self.run_id = repo.start_run(session, self.outlets)
         self.stats.set_value("sahel/run_id", self.run_id)
         self._report_run_id()
-        reactor = _running_reactor()
+        reactor = running_reactor()
         if reactor is not None and self.batch_size > 1:
             # One thread: batches commit in the order their items arrived, and never contend
             # with each other for SQLite's write lock.
             self._pool = ThreadPool(minthreads=1, maxthreads=1, name="sahel-store")
             self._pool.start()
-            self._shutdown_trigger = reactor.addSystemEventTrigger("during", "shutdown", self._stop_pool)
+            self._stop_pool = StopOnce(self._end_pool)
         logger.info("crawl run %s started for %s", self.run_id, ", ".join(self.outlets))
 
     def _report_run_id(self) -> None:
@@ -242,19 +242,10 @@ class StoragePipeline:
             self.engine.dispose()
         logger.info("crawl run %s %s (%s): %s", self.run_id, status, reason, counts)
 
-    def _stop_pool(self) -> None:
+    def _end_pool(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        trigger, self._shutdown_trigger = self._shutdown_trigger, None
-        if trigger is not None:
-            from twisted.internet import reactor
-
-            # Called by that very trigger when the reactor shuts down first (a second Ctrl-C):
-            # Twisted has already taken it off its list then.
-            with contextlib.suppress(ValueError):
-                reactor.removeSystemEventTrigger(trigger)
-        pool.stop()  # waits for the work already queued
+        if pool is not None:
+            pool.stop()  # waits for the work already queued
 
     # -- items ----------------------------------------------------------------------------------
 
@@ -394,12 +385,3 @@ def _reason(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]
 
 
-def _running_reactor() -> Any:
-    """The installed Twisted reactor when it is running, else None (no reactor import side effect)."""
-    import sys
-
-    if "twisted.internet.reactor" not in sys.modules:
-        return None
-    from twisted.internet import reactor
-
-    return reactor if reactor.running else None

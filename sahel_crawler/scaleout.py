@@ -186,16 +186,17 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local others = redis.call('ZCARD', KEYS[1])
 if others == 0 then redis.call('DEL', KEYS[2]) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return others
+return {others, now}
 """
-# Renews the worker's expiry; returns 0 when it had lost its membership (expired or already
-# pruned by another worker) and is registered again by this call, 1 otherwise.
+# Renews the worker's expiry; returns {renewed, now}: renewed is 0 when it had lost its
+# membership (expired, pruned by another worker, or gone with a restarted Redis) and is
+# registered again by this call, 1 otherwise.
 _BEAT = """
 local now = tonumber(redis.call('TIME')[1])
 local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if expiry and tonumber(expiry) > now then return 1 end
-return 0
+if expiry and tonumber(expiry) > now then return {1, now} end
+return {0, now}
 """
 _LEAVE = """
 local now = tonumber(redis.call('TIME')[1])
@@ -218,7 +219,8 @@ class SharedFrontierScheduler(Scheduler):
     - A worker not heard of for WORKER_EXPIRY_SECONDS (a paused process, a machine cut off from
       Redis) is taken for dead by the others. Its next heartbeat notices, logs a warning and
       registers it again, without restarting the round: meanwhile the others may have ended the
-      round or started a new one without it.
+      round or started a new one without it. A worker that a restarted Redis forgot does the
+      same; its warning says how long after its last heartbeat it found itself unregistered.
     - While the round runs, start requests that another worker already queued are filtered as
       seen, so the registry is fetched once per round however many workers start.
     - An idle worker whose shared queue is empty stays for MAX_IDLE_TIME_BEFORE_CLOSE seconds
@@ -242,6 +244,9 @@ class SharedFrontierScheduler(Scheduler):
         # way when the worker left cannot register it again.
         self._membership = threading.Lock()
         self._left = False
+        # Redis's clock when this worker last joined or renewed its membership (heartbeats that
+        # failed do not count): how long it had been silent when it finds it was dropped.
+        self._last_beat: int | None = None
         self._join_script = self.server.register_script(_JOIN)
         self._beat_script = self.server.register_script(_BEAT)
         self._leave_script = self.server.register_script(_LEAVE)
@@ -259,7 +264,9 @@ class SharedFrontierScheduler(Scheduler):
         super().open(spider)
         self.workers_key = self.workers_key_template % {"spider": spider.name}
         # Joined before the engine reads start requests, so a new round's filter is empty first.
-        others = self._join_script(keys=[self.workers_key, self.df.key], args=[self.worker_id, WORKER_EXPIRY_SECONDS])
+        others, self._last_beat = self._join_script(
+            keys=[self.workers_key, self.df.key], args=[self.worker_id, WORKER_EXPIRY_SECONDS]
+        )
         if others:
             logger.info("worker %s joined a running crawl round (%d other workers)", self.worker_id, others)
         else:
@@ -303,12 +310,28 @@ class SharedFrontierScheduler(Scheduler):
         with self._membership:
             if self._left:
                 return
-            renewed = self._beat_script(keys=[self.workers_key], args=[self.worker_id, WORKER_EXPIRY_SECONDS])
-        if not renewed:
-            logger.warning(
-                "worker %s was taken for dead (no heartbeat for over %d s: paused, or cut off from Redis?) "
-                "and has registered again; the round may have ended or restarted without it, so some "
-                "pages may be fetched twice (they are stored once)",
-                self.worker_id,
-                WORKER_EXPIRY_SECONDS,
+            renewed, now = self._beat_script(keys=[self.workers_key], args=[self.worker_id, WORKER_EXPIRY_SECONDS])
+            last, self._last_beat = self._last_beat, now
+        if renewed:
+            return
+        # What the worker saw: it was no longer in the round. How long it had been silent, by
+        # Redis's clock (the one its expiry is kept by), tells an expiry from a lost round list.
+        silent = now - last if last is not None else None
+        if silent is not None and silent >= WORKER_EXPIRY_SECONDS:
+            seen = (
+                f"was taken for dead: no heartbeat of it reached Redis for {silent} s (the limit is "
+                f"{WORKER_EXPIRY_SECONDS} s: paused, or cut off from Redis?)"
             )
+        elif silent is not None:
+            seen = (
+                f"was no longer registered in the crawl round {silent} s after its last heartbeat, within "
+                f"the {WORKER_EXPIRY_SECONDS} s limit (Redis restarted, or the round's list in Redis was changed?)"
+            )
+        else:
+            seen = "was no longer registered in the crawl round"
+        logger.warning(
+            "worker %s %s; it has registered again; the round may have ended or restarted without it, "
+            "so some pages may be fetched twice (they are stored once)",
+            self.worker_id,
+            seen,
+        )

@@ -265,6 +265,7 @@ def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
     paused.heartbeat()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a live worker just renews"
 
+    paused_at = time.monotonic()
     time.sleep(2.2)  # no heartbeat past the expiry, as if the process had been stopped
     other = open_worker()  # joining prunes the expired worker and, alone, starts a new round
     assert set(_members(redis_url, paused.workers_key)) == {other.worker_id}
@@ -272,8 +273,13 @@ def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
         paused.heartbeat()
+    silence = time.monotonic() - paused_at
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert paused.worker_id in warning.getMessage() and "taken for dead" in warning.getMessage()
+    message = warning.getMessage()
+    assert f"worker {paused.worker_id} was taken for dead" in message
+    # The silence it reports is the one it had (by Redis's clock, in whole seconds).
+    reported = re.search(r"no heartbeat of it reached Redis for (\d+) s \(the limit is 1 s", message)
+    assert reported and 2 <= int(reported[1]) <= silence + 1, message
     members = _members(redis_url, paused.workers_key)
     assert set(members) == {paused.worker_id, other.worker_id}
     assert members[paused.worker_id] > 0, "registered with a fresh expiry"
@@ -295,7 +301,31 @@ def test_an_expired_worker_not_yet_pruned_also_registers_again(
     client.close()
     with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
         worker.heartbeat()
-    assert any("taken for dead" in r.getMessage() for r in caplog.records)
+    assert any(f"worker {worker.worker_id} was no longer registered" in r.getMessage() for r in caplog.records)
+    assert _members(redis_url, worker.workers_key)[worker.worker_id] > 0
+
+
+@pytest.mark.redis
+def test_a_worker_a_restarted_redis_forgot_says_so_without_claiming_a_long_silence(
+    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    worker = open_worker()
+    joined = time.monotonic()
+    client = redis.Redis.from_url(redis_url)
+    client.delete(worker.workers_key)  # what a Redis restarted without persistence has lost
+    client.close()
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+        worker.heartbeat()  # a few seconds at most after its last one, far from the 60 s limit
+    since = time.monotonic() - joined
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    message = warning.getMessage()
+    assert f"worker {worker.worker_id} was no longer registered in the crawl round" in message
+    reported = re.search(r"round (\d+) s after its last heartbeat, within the 60 s limit \(Redis restarted", message)
+    assert reported and int(reported[1]) <= since + 1, message
+    assert "taken for dead" not in message and "no heartbeat" not in message, "it was not silent for long"
+    assert "has registered again" in message
     assert _members(redis_url, worker.workers_key)[worker.worker_id] > 0
 
 
