@@ -13,6 +13,13 @@ leave the whole pool waiting forever (pebble issue 163). Here every worker has a
 Workers are forked from a forkserver (never from the crawler, whose threads make a plain fork
 unsafe). The server preloads nothing (a server holding trafilatura would add ~55 MB for the whole
 crawl): each worker imports what it needs when it starts, about a second.
+
+Workers die with the crawler, however it dies (kill -9 included): each holds the read end of a
+pipe whose only write end is the crawler's, and a thread of the worker waits for its EOF. A busy
+worker never reads its task pipe, so without this it would run on to the page's time limit, and
+the fork server with it (every worker holds the server's own "alive" pipe open). Not prctl's
+PR_SET_PDEATHSIG: a worker's parent is that fork server, which stays up as long as any worker does;
+the signal also fires when the forking *thread* exits, and it is Linux only.
 Threads are used only to wait on the workers: extraction itself never runs in a thread (trafilatura
 is not thread-safe).
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -47,8 +55,19 @@ class TaskError(Exception):
     """The task raised an exception inside the worker; the worker lives on."""
 
 
-def _worker_main(conn: Connection, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+def _exit_with_crawler(alive: Connection) -> None:
+    """Wait, off the page's thread, for the crawler's end of `alive` to close; then exit at once."""
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv_bytes()  # nothing is ever sent: this returns only when the crawler is gone
+    os._exit(1)
+
+
+def _worker_main(
+    conn: Connection, alive: Connection, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]
+) -> None:
     """Worker loop: run each received call, send back ("ok", result) or ("error", message)."""
+    # First of all: a crawler killed during the warm-up or a page must not leave this process behind.
+    threading.Thread(target=_exit_with_crawler, args=(alive,), name="sahel-crawler-watch", daemon=True).start()
     # Ctrl-C, and a scheduler's SIGTERM to the crawl's process group, reach us too: the crawler
     # shuts down gracefully and stops us after the page in hand (dying mid-page would record a
     # false extraction failure). A worker that must go is killed (SIGKILL) by the pool.
@@ -79,10 +98,16 @@ def _worker_main(conn: Connection, initializer: Callable[..., Any] | None, inita
 class _Worker:
     """One worker process and the crawler's end of its pipe."""
 
-    def __init__(self, context: Any, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        context: Any,
+        alive: Connection,
+        initializer: Callable[..., Any] | None,
+        initargs: tuple[Any, ...],
+    ) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_main, args=(child, initializer, initargs), name="sahel-extract", daemon=True
+            target=_worker_main, args=(child, alive, initializer, initargs), name="sahel-extract", daemon=True
         )
         self.process.start()
         child.close()
@@ -150,6 +175,8 @@ class WorkerPool:
         self._context = multiprocessing.get_context("forkserver")
         # Replaces the default ["__main__"]: the crawler's entry point must not run in the server.
         self._context.set_forkserver_preload([])
+        # Only this process ever holds the write end: its EOF in a worker means the crawler is gone.
+        self._alive_r, self._alive_w = self._context.Pipe(duplex=False)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -159,7 +186,7 @@ class WorkerPool:
             self._idle.put(self._start())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._context, self._initializer, self._initargs)
+        worker = _Worker(self._context, self._alive_r, self._initializer, self._initargs)
         with self._lock:
             self._workers.append(worker)
         return worker
@@ -194,3 +221,5 @@ class WorkerPool:
             workers, self._workers = self._workers, []
         for worker in workers:
             worker.stop()
+        self._alive_r.close()
+        self._alive_w.close()

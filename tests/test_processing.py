@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import unquote
@@ -16,7 +18,7 @@ import pytest
 from pipelines.extract import ExtractionPipeline, process_page
 from sahel_crawler import settings as project_settings
 from sahel_crawler.replay import ReplayServer
-from tests.conftest import crawl_replay
+from tests.conftest import REPO, crawl_replay
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -169,3 +171,77 @@ def test_a_worker_finishes_its_page_through_a_sigterm_to_the_process_group() -> 
         assert pool.replaced == 0
     finally:
         pool.close()
+
+
+# A crawler in miniature: a pool with one worker busy on a page that hangs and one idle.
+OWNER = r"""
+import time
+from sahel_crawler.workers import WorkerPool
+pool = WorkerPool(2, timeout=3600)
+pool.submit(time.sleep, 3600)
+deadline = time.monotonic() + 60
+while not any(w.ready for w in pool._workers) and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)  # the page is in hand
+print("busy", flush=True)
+time.sleep(3600)
+"""
+
+
+def _process(pid: int) -> tuple[int, str, str] | None:
+    """(parent pid, state, start time) of a process, None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid, *rest = stat.rpartition(")")[2].split()
+    return int(ppid), state, rest[17]
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every process below `pid`, with its start time (to tell it from a later process with its pid)."""
+    found: dict[int, str] = {}
+    parents = {pid}
+    while True:
+        new = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) not in found:
+                info = _process(int(entry.name))
+                if info is not None and info[0] in parents:
+                    new[int(entry.name)] = info[2]
+        if not new:
+            return found
+        found.update(new)
+        parents = set(new)
+
+
+def _alive(processes: dict[int, str]) -> list[int]:
+    # A zombie is dead: an orphan waits to be reaped by whatever adopted it.
+    return [
+        pid for pid, started in processes.items()
+        if (info := _process(pid)) is not None and info[2] == started and info[1] not in "ZX"
+    ]  # fmt: skip
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_and_their_forkserver_die_with_a_crawler_killed_outright() -> None:
+    # kill -9 of a crawl must not leave a worker that was
+    # busy on a slow page running until its time limit, nor the fork server waiting for it.
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    helpers: dict[int, str] = {}
+    try:
+        assert owner.stdout is not None
+        assert owner.stdout.readline() == "busy\n"
+        helpers = _descendants(owner.pid)
+        assert len(helpers) >= 3, "expected the fork server and two workers"
+        owner.kill()
+        owner.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _alive(helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _alive(helpers) == [], "processes of the killed crawler are still running"
+    finally:
+        owner.kill()
+        owner.wait(timeout=10)
+        for pid in _alive(helpers):
+            os.kill(pid, signal.SIGKILL)
