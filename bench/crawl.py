@@ -1,11 +1,14 @@
 """Crawl throughput end to end against the single-core extraction bound, on a generated replay site.
 
 Usage: python -m bench crawl [--articles N] [--json] [--workers W] [--newsplease-pages K] [--profile FILE]
+                             [--light]
 
-Serves N real-shaped articles on loopback (bench/sites.py), crawls them into a fresh SQLite file
+Serves N real-shaped articles on loopback (bench/sites.py: pages of a real page's weight, or with
+--light the replay template alone, about a sixth of it), crawls them into a fresh SQLite file
 with `python -m sahel_crawler crawl` in a subprocess, crawls again (incremental), and reports:
 
   end_to_end_pages_per_s       article pages per second of crawl (engine start to close)
+  page_kb                      mean size of an article page (KB, as served)
   extraction_only_pages_per_s  the same pages through `extract_article` in one plain process
                                (a fresh one, started for it)
   ratio                        end to end / extraction only (above 1 needs more than one core)
@@ -334,7 +337,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from sahel_crawler import settings as project
     from sahel_crawler.replay import ReplayServer
 
-    builder = GeneratedSiteBuilder(args.articles)
+    builder = GeneratedSiteBuilder(args.articles, heavy=not args.light)
     settings: dict[str, Any] = {
         "ITEM_PIPELINES": _timed_pipelines(),
         "EXTENSIONS": {**project.EXTENSIONS, "bench.crawl.StatsFile": 990},
@@ -353,7 +356,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             side = newsplease(urls[: args.newsplease_pages], tmp) if args.newsplease_pages else None
             pages = list(article_pages(replay.built))
         step = max(1, len(pages) // args.extract_pages) if args.extract_pages else 1
-        bound = apart("extraction_only", pages[::step], sources, tmp)
+        sample = pages[::step]
+        page_kb = sum(len(page.encode()) for _, _, page in sample) / max(1, len(sample)) / 1024
+        bound = apart("extraction_only", sample, sources, tmp)
         if side is not None and not side["available"]:
             baseline = apart("trafilatura_baseline", pages[::step][:500], sources, tmp)
             side = {**side, "baseline": "trafilatura.bare_extraction", **baseline}
@@ -379,6 +384,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "articles": args.articles,
         "texts": "corpus" if builder.from_corpus else "generated",
+        "page_kb": round(page_kb, 1),
         "article_pages": article_pages_done,
         "stored": stats.get("sahel/new_articles", 0),
         "workers": args.workers if args.workers is not None else cores,
@@ -437,6 +443,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument(
         "--extract-pages", type=int, default=2000, help="pages (evenly sampled) for the extraction-only bound"
     )
+    parser.add_argument("--light", action="store_true", help="pages without a real page's weight (template only)")
     parser.add_argument("--newsplease-pages", type=int, default=300, help="pages for news-please; 0 skips it")
     parser.add_argument(
         "--profile", type=Path, default=None, help="write cProfile statistics of the first crawl's reactor thread here"

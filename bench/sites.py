@@ -2,8 +2,10 @@
 
 Texts come from ../shared/corpus when it is there (France 24 Arabic articles, BBC Afrique French
 articles); a generated fallback keeps the benchmarks running without it. Pages use the bundled
-replay's France 24 markup (templates, navigation, cookie banner, related list, JSON-LD), so the
-extractor works as hard as on the real outlet. Two outlets, Arabic on 127.0.0.1 and French on
+replay's France 24 markup (templates, navigation, cookie banner, related list, JSON-LD) with the
+weight of a real page around it (bench/weight.py: mega-menu, rails, ads, footer, inline scripts),
+so the extractor works as hard as on the real outlet; `heavy=False` serves the template alone.
+Two outlets, Arabic on 127.0.0.1 and French on
 127.0.0.2, each with robots.txt, a sitemap index over news sitemaps and an RSS feed.
 
 Pages are rendered when requested, so the site's memory stays small at 100,000 articles.
@@ -24,6 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import CORPUS, france24_arabic, masakhanews_french
+from bench.weight import PageWeight
 from sahel_crawler.replay import BuiltSite, ExpectedArticle, Resource
 from sahel_crawler.replay import render as r
 from sahel_crawler.replay.site import cacheable
@@ -146,7 +149,7 @@ class _Article:
 class GeneratedSite:
     """What one outlet's host serves: robots.txt, sitemaps, RSS and article pages rendered on request."""
 
-    def __init__(self, outlet: str, base: str, articles: list[_Article], now: datetime) -> None:
+    def __init__(self, outlet: str, base: str, articles: list[_Article], now: datetime, heavy: bool = True) -> None:
         self.outlet = outlet
         self.base = base
         self.lang = OUTLETS[outlet][1]
@@ -156,6 +159,8 @@ class GeneratedSite:
         self.now = now
         self.chrome = load_chrome()["france24"][self.lang]
         self.static = self._static()
+        teasers = [(a.text.title, a.url) for a in articles[:200]]
+        self.weight = PageWeight(self.lang, base, self.chrome["nav"], teasers) if heavy else None
 
     def _entry(self, article: _Article) -> r.FeedEntry:
         return r.FeedEntry(
@@ -235,7 +240,8 @@ class GeneratedSite:
             "video": False,
             "jsonld": r.json_ld(ld),
         }
-        return r.render("f24_article.html", p=context, c=self.chrome).encode("utf-8")
+        page = r.render("f24_article.html", p=context, c=self.chrome)
+        return (self.weight.weigh(page, article.n) if self.weight else page).encode("utf-8")
 
     def get(self, path: str) -> Resource | None:
         """The resource at the decoded `path`, or None."""
@@ -254,11 +260,13 @@ class GeneratedSiteBuilder:
     """A `SiteBuilder` for ReplayServer: `articles` pages split between the Arabic and French outlets.
 
     `corpus` is the shared corpus folder; a missing corpus (or `corpus=None`) uses generated texts.
+    `heavy=False` serves the replay template without a real page's weight around it.
     """
 
-    def __init__(self, articles: int, corpus: Path | None = CORPUS) -> None:
+    def __init__(self, articles: int, corpus: Path | None = CORPUS, heavy: bool = True) -> None:
         self.count = articles
         self.corpus = corpus
+        self.heavy = heavy
 
     @cached_property
     def texts(self) -> dict[str, list[Text]]:
@@ -289,7 +297,7 @@ class GeneratedSiteBuilder:
         for outlet, count in counts.items():
             base = base_urls[outlet]
             articles = list(self._articles(outlet, base, count, now.astimezone(UTC)))
-            sites[outlet] = GeneratedSite(outlet, base, articles, now)
+            sites[outlet] = GeneratedSite(outlet, base, articles, now, heavy=self.heavy)
             lang = OUTLETS[outlet][1]
             outlets[outlet] = {
                 "name": f"France 24 ({lang}, generated)",
