@@ -90,6 +90,11 @@ CONCURRENT_REQUESTS = 16
 # Scrapy runs this many items of one response in parallel; an article page yields one item, and
 # the default (100) only adds scheduling overhead on the reactor thread.
 CONCURRENT_ITEMS = 4
+# Scrapy stops downloading while the pages it is processing hold more than this many bytes. An
+# article waits in the storage stage until its batch commits (up to SAHEL_STORE_BATCH_SIZE pages
+# of 100-150 KB each on real outlets): at Scrapy's 5 MB every batch paused the downloads and left
+# the extraction workers idle.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 12_000_000
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 RETRY_TIMES = 2
