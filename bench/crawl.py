@@ -354,13 +354,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             second = run_crawl(sources, db, tmp / "second.json", settings)
             urls = [a.url for a in replay.expected_articles()]
             side = newsplease(urls[: args.newsplease_pages], tmp) if args.newsplease_pages else None
-            pages = list(article_pages(replay.built))
-        step = max(1, len(pages) // args.extract_pages) if args.extract_pages else 1
-        sample = pages[::step]
+            step = max(1, len(urls) // args.extract_pages) if args.extract_pages else 1
+            sample = list(article_pages(replay.built, step))
         page_kb = sum(len(page.encode()) for _, _, page in sample) / max(1, len(sample)) / 1024
         bound = apart("extraction_only", sample, sources, tmp)
         if side is not None and not side["available"]:
-            baseline = apart("trafilatura_baseline", pages[::step][:500], sources, tmp)
+            baseline = apart("trafilatura_baseline", sample[:500], sources, tmp)
             side = {**side, "baseline": "trafilatura.bare_extraction", **baseline}
 
     stats = first["stats"]
