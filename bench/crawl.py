@@ -61,7 +61,8 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 def newsplease_setup() -> str:
     """How to create the news-please environment the side-by-side run uses."""
-    return f"python3.11 -m venv {NEWSPLEASE_VENV} && {NEWSPLEASE_VENV}/bin/pip install news-please"
+    # newspaper4k, news-please's main extractor, fails on every Arabic page without nltk
+    return f"python3.11 -m venv {NEWSPLEASE_VENV} && {NEWSPLEASE_VENV}/bin/pip install news-please nltk"
 
 
 # -- in the crawler process: stage timers and the stats file -----------------------------------
@@ -287,7 +288,15 @@ started = time.perf_counter()
 found = NewsPlease.from_urls(urls, request_args={"timeout": 30}, fetch_images=False)
 took = time.perf_counter() - started
 ok = sum(1 for a in found.values() if getattr(a, "maintext", None))
-print(json.dumps({"seconds": took, "pages": len(urls), "with_text": ok}))
+failure = None
+empty = [url for url, a in found.items() if not getattr(a, "maintext", None)]
+if empty:  # from_urls returns {} for a page it failed on: ask again for the reason
+    try:
+        article = NewsPlease.from_url(empty[0], request_args={"timeout": 30}, fetch_images=False)
+        failure = "no text extracted" if article else "empty result"
+    except Exception as exc:
+        failure = f"{type(exc).__name__}: {exc}"[:300]
+print(json.dumps({"seconds": took, "pages": len(urls), "with_text": ok, "failure": failure}))
 """
 
 
@@ -308,13 +317,16 @@ def newsplease(urls: list[str], tmp: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         return {"available": False, "note": f"news-please failed: {proc.stderr.strip()[-500:]}"}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {
+    side = {
         "available": True,
         "pages": result["pages"],
         "with_text": result["with_text"],
         "pages_per_s": result["pages"] / result["seconds"],
         "api": "NewsPlease.from_urls(fetch_images=False): its downloader + no-images extractors",
     }
+    if result["failure"]:
+        side["note"] = f"{result['pages'] - result['with_text']} pages without text; first: {result['failure']}"
+    return side
 
 
 def trafilatura_baseline(pages: list[tuple[str, str, str]]) -> dict[str, float]:
