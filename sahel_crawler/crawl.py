@@ -38,7 +38,7 @@ def crawl_settings(
 # its name before anything starts, not fail inside Scrapy's start-up with a traceback.
 _TYPED_SETTINGS: dict[str, tuple[str, Callable[[Settings, str], Any]]] = {
     **{name: ("an integer", Settings.getint) for name in (
-        "SAHEL_DEDUP_MAX_ITEMS", "SAHEL_EXTRACT_MAX_CHARS", "SAHEL_LANGUAGE_PREFIX_CHARS",
+        "SAHEL_DEDUP_MAX_ITEMS", "SAHEL_EXTRACT_MAX_CHARS", "SAHEL_GC_YOUNG_THRESHOLD", "SAHEL_LANGUAGE_PREFIX_CHARS",
         "SAHEL_MIN_TEXT_CHARS", "SAHEL_STORE_BATCH_SIZE")},
     **{name: ("a number", Settings.getfloat) for name in (
         "SAHEL_DEDUP_THRESHOLD", "SAHEL_DEDUP_WINDOW_DAYS", "SAHEL_EXTRACT_TIMEOUT",

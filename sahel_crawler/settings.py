@@ -75,6 +75,9 @@ SAHEL_DIGEST_TO = os.environ.get("SAHEL_DIGEST_TO", "")
 SAHEL_DIGEST_TZ = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
 # Seconds between progress lines.
 SAHEL_PROGRESS_INTERVAL = 5.0
+# Allocations between collections of the garbage collector's youngest generation during a crawl
+# (Python's default is 700; sahel_crawler/collector.py says why; 0 keeps Python's settings).
+SAHEL_GC_YOUNG_THRESHOLD = 10_000
 
 # -- Politeness and identity ----------------------------------------------------------------
 USER_AGENT = os.environ.get(
@@ -143,6 +146,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "sahel_crawler.progress.ProgressExtension": 500,
+    "sahel_crawler.collector.CollectorTuning": 510,
 }
 
 LOG_LEVEL = os.environ.get("SAHEL_LOG_LEVEL", "INFO")
