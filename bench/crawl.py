@@ -131,7 +131,8 @@ class StatsFile:
 # -- in the benchmark process ---------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (Linux: read from /proc), `pid` first."""
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -172,7 +173,7 @@ class TreeMonitor(threading.Thread):
             self._done.wait(self.interval)
 
     def sample(self) -> None:
-        rss, pss, pids = 0, 0, _children(self.pid)
+        rss, pss, pids = 0, 0, process_tree(self.pid)
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -287,9 +288,9 @@ urls = json.load(open(sys.argv[1]))
 started = time.perf_counter()
 found = NewsPlease.from_urls(urls, request_args={"timeout": 30}, fetch_images=False)
 took = time.perf_counter() - started
-ok = sum(1 for a in found.values() if getattr(a, "maintext", None))
-failure = None
 empty = [url for url, a in found.items() if not getattr(a, "maintext", None)]
+ok = len(found) - len(empty)
+failure = None
 if empty:  # from_urls returns {} for a page it failed on: ask again for the reason
     try:
         article = NewsPlease.from_url(empty[0], request_args={"timeout": 30}, fetch_images=False)

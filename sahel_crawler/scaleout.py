@@ -245,8 +245,9 @@ class SharedFrontierScheduler(Scheduler):
         self._membership = threading.Lock()
         self._left = False
         # Redis's clock when this worker last joined or renewed its membership (heartbeats that
-        # failed do not count): how long it had been silent when it finds it was dropped.
-        self._last_beat: int | None = None
+        # failed do not count): how long it had been silent when it finds it was dropped. Set
+        # when it joins, in `open`, before any heartbeat.
+        self._last_beat = 0
         self._join_script = self.server.register_script(_JOIN)
         self._beat_script = self.server.register_script(_BEAT)
         self._leave_script = self.server.register_script(_LEAVE)
@@ -316,19 +317,17 @@ class SharedFrontierScheduler(Scheduler):
             return
         # What the worker saw: it was no longer in the round. How long it had been silent, by
         # Redis's clock (the one its expiry is kept by), tells an expiry from a lost round list.
-        silent = now - last if last is not None else None
-        if silent is not None and silent >= WORKER_EXPIRY_SECONDS:
+        silent = now - last
+        if silent >= WORKER_EXPIRY_SECONDS:
             seen = (
                 f"was taken for dead: no heartbeat of it reached Redis for {silent} s (the limit is "
                 f"{WORKER_EXPIRY_SECONDS} s: paused, or cut off from Redis?)"
             )
-        elif silent is not None:
+        else:
             seen = (
                 f"was no longer registered in the crawl round {silent} s after its last heartbeat, within "
                 f"the {WORKER_EXPIRY_SECONDS} s limit (Redis restarted, or the round's list in Redis was changed?)"
             )
-        else:
-            seen = "was no longer registered in the crawl round"
         logger.warning(
             "worker %s %s; it has registered again; the round may have ended or restarted without it, "
             "so some pages may be fetched twice (they are stored once)",

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from bench.crawl import process_tree
 from pipelines.extract import ExtractionPipeline, process_page
 from sahel_crawler import settings as project_settings
 from sahel_crawler.replay import ReplayServer
@@ -188,38 +189,21 @@ time.sleep(3600)
 """
 
 
-def _process(pid: int) -> tuple[int, str, str] | None:
-    """(parent pid, state, start time) of a process, None when it is gone."""
+def _process(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process, None when it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    state, ppid, *rest = stat.rpartition(")")[2].split()
-    return int(ppid), state, rest[17]
-
-
-def _descendants(pid: int) -> dict[int, str]:
-    """Every process below `pid`, with its start time (to tell it from a later process with its pid)."""
-    found: dict[int, str] = {}
-    parents = {pid}
-    while True:
-        new = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) not in found:
-                info = _process(int(entry.name))
-                if info is not None and info[0] in parents:
-                    new[int(entry.name)] = info[2]
-        if not new:
-            return found
-        found.update(new)
-        parents = set(new)
+    fields = stat.rpartition(")")[2].split()  # from the 3rd field on: state, ppid, ...
+    return fields[0], fields[19]  # the 22nd field: start time
 
 
 def _alive(processes: dict[int, str]) -> list[int]:
     # A zombie is dead: an orphan waits to be reaped by whatever adopted it.
     return [
         pid for pid, started in processes.items()
-        if (info := _process(pid)) is not None and info[2] == started and info[1] not in "ZX"
+        if (info := _process(pid)) is not None and info[1] == started and info[0] not in "ZX"
     ]  # fmt: skip
 
 
@@ -232,7 +216,7 @@ def test_workers_and_their_forkserver_die_with_a_crawler_killed_outright() -> No
     try:
         assert owner.stdout is not None
         assert owner.stdout.readline() == "busy\n"
-        helpers = _descendants(owner.pid)
+        helpers = {pid: info[1] for pid in process_tree(owner.pid)[1:] if (info := _process(pid)) is not None}
         assert len(helpers) >= 3, "expected the fork server and two workers"
         owner.kill()
         owner.wait(timeout=10)
