@@ -154,3 +154,5 @@ STATS_DUMP = False  # the crawl run record keeps the counters; the full dump is 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "sahel_crawler.logformatter.SahelLogFormatter"
+# `scrapy crawl` refuses a bad outlet or setting with one line, as `sahel crawl` does.
+COMMANDS_MODULE = "sahel_crawler.scrapy_commands"
