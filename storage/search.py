@@ -67,6 +67,20 @@ ARABIC_ARTICLE_PREFIXES = ("ال", "وال", "فال", "بال", "كال", "لل
 _WORD = re.compile(r"[^\W_]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 SEARCH_OPERATORS = frozenset({"OR", "AND", "NOT"})  # refused, see `unsupported_operator`
+# Full-text query syntax a later query language will define, refused until then: NEAR(...), a
+# column set `{a b}:`, a column name before a colon (`title:` or `title:word`; a word ending a
+# clause, as in "Mali: attaque", stays a word).
+_QUERY_SYNTAX = re.compile(
+    "|".join(
+        (
+            r"(?-i:\bNEAR)\s*\(",
+            r"\{[^}]*\}\s*:",
+            r"(?<![^\s(])(?:title|description|text|body|url|author|outlet)\s*:",
+            r"(?<![^\s(])[^\W\d_]+:(?=[\w\"(])",
+        )
+    ),
+    re.IGNORECASE,
+)
 SNIPPET_WORDS = 24
 # On PostgreSQL, a query matching more articles than this ranks the newest of them only:
 # ts_rank_cd reads every candidate's tsvector, and ranking every match of a very common word
@@ -176,7 +190,8 @@ def parse_query(query: str) -> list[list[str]]:
 
 def unsupported_operator(query: str) -> str | None:
     """The first search-engine operator in a query as the user typed it (before folding), or
-    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, or a * anywhere.
+    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, a * anywhere,
+    NEAR(...), or a column filter (`title:`, `{title text}:`).
 
     The search finds articles containing every word: these would silently be taken as words
     (or dropped), so the caller refuses them. Lower-case or, and, not are words (French "or",
@@ -184,7 +199,11 @@ def unsupported_operator(query: str) -> str | None:
     """
     if "*" in query:
         return "*"
-    for token in _PHRASE.sub(" ", query).split():
+    outside_phrases = _PHRASE.sub(" ", query)
+    syntax = _QUERY_SYNTAX.search(outside_phrases)
+    if syntax is not None:
+        return syntax.group(0)
+    for token in outside_phrases.split():
         if token in SEARCH_OPERATORS:
             return token
         if token.startswith("-") and _WORD.search(token):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sahel
+from tests.conftest import empty_database, run_sahel
 from tests.test_postgres_storage import fill
 
 
@@ -61,7 +61,7 @@ def test_bad_schedule_file_exits_2_naming_file_and_problem(tmp_path: Path, case:
 
 
 def test_digest_of_an_unknown_concept_exits_2_naming_it(tmp_path: Path) -> None:
-    result = run_sahel("digest", "--concept", "nosuch", "--db", f"sqlite:///{tmp_path}/x.db")
+    result = run_sahel("digest", "--concept", "nosuch", "--db", empty_database(tmp_path))
     assert result.returncode == 2
     assert "nosuch" in _one_line(result.stderr)
 
@@ -132,7 +132,13 @@ def test_a_reversed_period_exits_2_with_one_line(sample_db: str, command: tuple[
     assert "must be after --since" in _one_line(result.stderr)
 
 
-@pytest.mark.parametrize("query", ["Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"'])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"',
+        "NEAR(mali niger)", "title:mali", "title: mali", "{title text}: mali", "{col}:mali",
+    ],
+)  # fmt: skip
 def test_search_operators_are_refused_rather_than_taken_as_words(tmp_path: Path, query: str) -> None:
     result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 2
