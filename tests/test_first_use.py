@@ -301,3 +301,22 @@ def test_a_crawl_off_a_terminal_logs_plain_lines_without_alembic(replay_sources:
     assert "[sahel_crawler.progress] INFO: crawling 1 outlet: meo (3 start URLs)" in result.stderr
     assert "alembic" not in result.stderr
     assert "\r" not in result.stderr and "\x1b[" not in result.stderr
+
+
+def test_warnings_and_errors_on_a_terminal_never_land_on_the_progress_line(
+    replay_sources: Path, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.yaml"
+    broken = "  broken:\n    name: Broken\n    feeds: [http://127.0.0.1:9/rss]\n"  # nothing listens there
+    sources.write_text(replay_sources.read_text(encoding="utf-8") + broken, encoding="utf-8")
+    status, screen = _on_a_terminal(
+        "crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path}/t.db", "--outlet", "meo",
+        "--outlet", "broken", *replay_settings_args(), "-s", "SAHEL_PROGRESS_INTERVAL=0.05",
+    )  # fmt: skip
+    assert status == 0, screen
+    segments = [s.strip() for s in re.split(r"[\r\n]", screen) if s.strip()]
+    problems = [s for s in segments if s.startswith(("ERROR ", "WARNING "))]
+    assert problems and all("127.0.0.1:9" in s for s in problems), screen
+    progress = [s for s in segments if "pages/s" in s]
+    assert progress and all(s.startswith("pages ") and s.endswith("pages/s") for s in progress), screen
+    assert "Traceback" not in screen
