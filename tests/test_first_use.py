@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sahel_crawler.cli import main
 from sahel_crawler.replay import ReplayServer
+from storage.search import unsupported_operator
 from tests.conftest import REPO, crawl_replay, replay_settings_args, run_sahel
 
 READ_COMMANDS = [
@@ -320,3 +323,34 @@ def test_warnings_and_errors_on_a_terminal_never_land_on_the_progress_line(
     progress = [s for s in segments if "pages/s" in s]
     assert progress and all(s.startswith("pages ") and s.endswith("pages/s") for s in progress), screen
     assert "Traceback" not in screen
+
+
+def test_schedule_list_before_any_crawl_shows_the_jobs_and_creates_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["schedule", "list", "--db", f"sqlite:///{tmp_path}/data/sahel.db"])
+    assert result.exit_code == 0, result.output
+    jobs = [line.split()[0] for line in result.output.splitlines()[2:]]
+    assert jobs == ["crawl-all", "digest-daily"]
+    assert not (tmp_path / "data").exists()
+
+
+# -- search syntax a later query language will define -----------------------------------------
+
+WORDS = st.text(alphabet=st.sampled_from("abcdeéèàçmalinigerأزوادمالي'-"), min_size=1, max_size=8).filter(
+    lambda w: not w.startswith("-")
+)
+
+
+@given(st.lists(WORDS, min_size=1, max_size=6))
+def test_plain_words_are_never_refused(words: list[str]) -> None:
+    assert unsupported_operator(" ".join(words)) is None
+
+
+@given(
+    st.lists(WORDS, max_size=3),
+    st.sampled_from(["NEAR(mali niger)", "title:mali", "title: mali", "{title text}: mali", "{col}:mali"]),
+    st.lists(WORDS, max_size=3),
+)
+def test_near_and_column_filters_are_refused_wherever_they_stand(
+    before: list[str], syntax: str, after: list[str]
+) -> None:
+    assert unsupported_operator(" ".join([*before, syntax, *after])) is not None
