@@ -18,8 +18,8 @@ _QUIET_LOGGERS = ("alembic",)
 
 class ConsoleLogHandler(logging.Handler):
     """Each log record as one line printed on a rich console: above its live display, never
-    on the end of it. An exception's traceback is left out (its last line is kept): -v or
-    --log-level off a terminal gives the full log."""
+    on the end of it. Of an exception only its type and message are kept; the plain log off a
+    terminal has the whole traceback."""
 
     def __init__(self, console: Console, level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
@@ -47,7 +47,7 @@ def live_console() -> Console | None:
 def setup_crawl_output(settings: Any, log_level: str | None) -> Console | None:
     """Arrange the crawl's output before Scrapy starts; return the live console, if any.
 
-    On a terminal, log records go through rich's handler on the console that draws the
+    On a terminal, log records go through a `ConsoleLogHandler` on the console that draws the
     progress line (so a log line never lands on the end of it): warnings and errors only,
     or everything from `log_level` up when one is given. Off a terminal, Scrapy's own plain
     handler at `log_level` (default: the LOG_LEVEL setting). Alembic's INFO lines stay out
