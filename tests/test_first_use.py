@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sahel_crawler.cli import main
+from sahel_crawler.commands.demo import next_steps
 from sahel_crawler.replay import ReplayServer
 from storage.search import unsupported_operator
 from tests.conftest import REPO, crawl_replay, replay_settings_args, run_sahel
@@ -354,3 +355,19 @@ def test_near_and_column_filters_are_refused_wherever_they_stand(
     before: list[str], syntax: str, after: list[str]
 ) -> None:
     assert unsupported_operator(" ".join([*before, syntax, *after])) is not None
+
+
+def test_after_make_demo_the_closing_lines_name_the_projects_virtual_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make demo` runs .venv/bin/sahel from the repository's root
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "sahel").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    lines = next_steps("data/demo.db")
+    assert lines[:2] == [
+        "database: data/demo.db",
+        "explore it after `. .venv/bin/activate` (or run .venv/bin/sahel instead of sahel):",
+    ]
+    assert "  sahel runs --db sqlite:///data/demo.db" in lines
