@@ -38,9 +38,7 @@ SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests).
-SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [
-    h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h
-]
+SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h]
 # -- Incremental crawling and duplicates --
 # Skip stored articles and fetch feeds/sitemaps with conditional GET (database = memory across runs).
 SAHEL_INCREMENTAL_ENABLED = True
@@ -105,7 +103,25 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 # -- Hardening (Scrapy's security docs and advisories) --------------------------------------
 TELNETCONSOLE_ENABLED = False
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Scrapy's RemoteControl extension serves an HTTP endpoint on localhost that runs any Python code
+# in the crawler.
+REMOTE_CONTROL_ENABLED = False
+# Certificates are verified against the system's CA store (or the bundle SSL_CERT_FILE names); an
+# outlet opts out with `verify_tls: false` in the registry (docs/sources.md).
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_HANDLERS = {
+    # Scrapy's HTTP/1.1 handler with a header-section cap and verification per outlet
+    "http": "sahel_crawler.download.SahelDownloadHandler",
+    "https": "sahel_crawler.download.SahelDownloadHandler",
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+}
+# A response's status line and headers: at most this many bytes and lines (real outlets send
+# under 8 KB), past which the download fails as `too_large`.
+SAHEL_MAX_HEADER_BYTES = 64 * 1024
+SAHEL_MAX_HEADER_COUNT = 200
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30

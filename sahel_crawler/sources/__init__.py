@@ -25,7 +25,7 @@ DEFAULT_SOURCES = Path(__file__).with_name("sources.yaml")
 _OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
 _URL_LISTS = ("feeds", "sitemaps", "sections")
 _RULES = {"extraction": ExtractionRules.from_mapping, "urls": UrlRules.from_mapping}
-_KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes"}
+_KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes", "verify_tls"}
 
 
 class RegistryError(ValueError):
@@ -46,6 +46,7 @@ class Outlet:
     hosts: frozenset[str] = frozenset()  # every host of its URLs, plus any listed under `hosts`
     extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
     urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
+    verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
 
     def start_urls(self) -> list[tuple[str, str]]:
         """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
@@ -84,9 +85,7 @@ class Registry:
             return list(self.outlets.values())
         unknown = [i for i in ids if i not in self.outlets]
         if unknown:
-            raise RegistryError(
-                f"{self.path}: unknown outlet {', '.join(unknown)!s}; known: {', '.join(self.outlets)}"
-            )
+            raise RegistryError(f"{self.path}: unknown outlet {', '.join(unknown)!s}; known: {', '.join(self.outlets)}")
         return [self.outlets[i] for i in ids]
 
 
@@ -156,6 +155,9 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         except ValueError:
             raise RegistryError(f"{where}: key 'hosts': {host!r} is not a host name") from None
     rules = {key: _rules(where, key, entry.get(key), parse) for key, parse in _RULES.items()}
+    verify_tls = entry.get("verify_tls", True)
+    if not isinstance(verify_tls, bool):
+        raise RegistryError(f"{where}: key 'verify_tls' must be true or false")
     return Outlet(
         id=oid,
         name=name.strip(),
@@ -163,6 +165,7 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         allow=_patterns(where, "allow", entry.get("allow")),
         deny=_patterns(where, "deny", entry.get("deny")),
         hosts=frozenset(h for h in hosts if h),
+        verify_tls=verify_tls,
         **rules,
     )
 

@@ -33,6 +33,7 @@ from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplica
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
@@ -64,6 +65,12 @@ class NewsSpider(scrapy.Spider):
         registry = registry_from_settings(crawler.settings)
         wanted = outlet_ids_from_setting(spider._outlet_arg or crawler.settings.get("SAHEL_OUTLETS"))
         spider.outlets = {o.id: o for o in registry.select(wanted)}
+        for outlet in spider.outlets.values():
+            if not outlet.verify_tls:
+                spider.logger.warning(
+                    "TLS certificates of outlet %s are not verified (verify_tls: false in %s): hosts %s",
+                    outlet.id, registry.path, ", ".join(sorted(outlet.hosts)),
+                )  # fmt: skip
         # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
         # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
@@ -286,6 +293,8 @@ _IGNORED_KINDS = (
 )
 _DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (DownloadTimeoutError, "timeout", "no complete answer within DOWNLOAD_TIMEOUT"),
+    (TLSVerificationError, "tls", "the server's TLS certificate was refused"),
+    (HeadersTooLargeError, "too_large", "header section over SAHEL_MAX_HEADER_BYTES / SAHEL_MAX_HEADER_COUNT"),
     (DownloadCancelledError, "too_large", "body larger than DOWNLOAD_MAXSIZE, download cancelled"),
     (ResponseDataLossError, "truncated", "the connection ended before the whole body arrived"),
     (CannotResolveHostError, "dns", "the host name does not resolve"),

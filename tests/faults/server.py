@@ -4,6 +4,7 @@ route can stall, drip, reset the connection or break the framing on purpose.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,8 +95,11 @@ class FaultServer:
         server.url("/x")
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self._server = _Server((host, 0))
+        if tls is not None:  # https: the handshake is made as each connection is accepted
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self._thread: threading.Thread | None = None
 
     def add(self, path: str, route: Route) -> str:
@@ -108,7 +112,7 @@ class FaultServer:
     def url(self, path: str) -> str:
         """The absolute URL of `path` on this server."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.scheme}://{host}:{port}{path}"
 
     @property
     def base_url(self) -> str:
