@@ -21,7 +21,7 @@ from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
 from sahel_crawler.middlewares import is_internal_host
 from tests.faults import FaultServer, FaultSite, build_fault_site
 from tests.faults.process import Measured, run_measured
-from tests.faults.site import DAY, REFUSALS
+from tests.faults.site import DAY, NON_HTTP_REDIRECTS, REFUSALS
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +111,31 @@ def test_internal_and_offsite_targets_are_refused_before_any_connection(crawl: F
     kinds = {url: kind for url, kind, _ in crawl.errors}
     for slug in ("redirect-to-cloud-metadata-address", "redirect-to-private-network-address"):
         assert kinds[crawl.main.url(DAY + slug)] in REFUSALS  # a download error would mean it tried
+
+
+@pytest.mark.parametrize(
+    ("slug", "limit"),
+    [
+        ("header-section-without-end", "headers over 65536 bytes"),
+        ("header-lines-without-end", "more than 200 header lines"),
+    ],
+)
+def test_an_endless_header_section_fails_that_page_only(crawl: FaultCrawl, slug: str, limit: str) -> None:
+    """Only bodies were capped: headers sent without end grew the crawler by gigabytes. The test's
+    memory bound (test_memory_stays_bounded_and_telnet_is_off) covers this fault too."""
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    kind, reason = reasons[crawl.main.url(DAY + slug)]
+    assert kind == "too_large" and limit in reason
+    assert crawl.main.paths().count(DAY + slug) == 1  # not retried
+
+
+@pytest.mark.parametrize("target", NON_HTTP_REDIRECTS)
+def test_a_redirect_to_another_scheme_is_refused_naming_the_scheme(crawl: FaultCrawl, target: str) -> None:
+    scheme = target.partition(":")[0]
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    kind, reason = reasons[crawl.main.url(f"{DAY}redirect-to-a-{scheme}-url")]
+    assert kind == "offsite" and reason.startswith(f"redirect to a {scheme}: URL refused")
+    assert target in reason
 
 
 def test_a_name_of_this_machine_is_refused_for_the_address_the_connection_would_use(crawl: FaultCrawl) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import parsel
 import scrapy
@@ -313,12 +314,25 @@ def _may_pass_next_time(failure: Failure, kind: str) -> bool:
     return kind in _TRANSIENT_KINDS
 
 
+def _refused_redirect(response: Response) -> tuple[str, str] | None:
+    """("offsite", reason) for a redirect to a scheme other than http(s), which Scrapy's redirect
+    middleware leaves unfollowed (file:, data:, ftp:, gopher:, ...); None for any other response."""
+    location = response.headers.get(b"Location")
+    if not 300 <= response.status < 400 or not location:
+        return None
+    target = urljoin(response.url, location.decode("latin-1"))
+    scheme = urlsplit(target).scheme.lower()
+    if scheme in ("http", "https"):
+        return None
+    return "offsite", f"redirect to a {scheme}: URL refused, not followed: {target[:200]}"
+
+
 def classify_failure(failure: Failure) -> tuple[str, str] | None:
     """(kind, reason) of a failed request for the crawl's error record, or None for an expected skip."""
     message = failure.getErrorMessage()
     response = getattr(failure.value, "response", None)
     if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
-        return "http", f"HTTP {response.status}"
+        return _refused_redirect(response) or ("http", f"HTTP {response.status}")
     if failure.check(PrivateAddressError):
         return "internal", message
     if failure.check(SkippedRequest):

@@ -25,6 +25,12 @@ BOMB_SIZE = 64 * 1024 * 1024  # decoded; DOWNLOAD_MAXSIZE is 10 MB
 OVERSIZE = 40 * 1024 * 1024
 BIG_SITEMAP_URLS = 50_001
 REFUSALS = frozenset({"internal", "offsite"})  # refused before any connection is made
+NON_HTTP_REDIRECTS = (
+    "file:///etc/passwd",
+    "data:text/html,<p>injected</p>",
+    "ftp://127.0.0.1/x",
+    "gopher://127.0.0.1:6379/_INFO",
+)
 
 
 @dataclass
@@ -113,18 +119,30 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     good("arabic-windows-1256-under-a-wrong-utf8-header", lang="ar",
          encode=lambda h: r.static(h.replace('charset="utf-8"', 'charset="windows-1256"').encode("cp1256"),
                                    "text/html; charset=utf-8"))  # fmt: skip
-    good("french-utf8-with-no-charset-anywhere",
-         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"))
+    good(
+        "french-utf8-with-no-charset-anywhere",
+        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"),
+    )
     # Nothing declares a charset and the bytes are not UTF-8: a guess among every encoding took
     # these for cp1250 and Urdu; the crawl guesses among its languages' encodings.
-    good("french-latin-1-with-no-charset-anywhere",
-         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("latin-1"), "text/html"))
-    good("arabic-windows-1256-with-no-charset-anywhere", lang="ar",
-         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"))
-    good("arabic-windows-1256-under-a-lying-utf8-meta", lang="ar",
-         encode=lambda h: r.static(h.encode("cp1256"), "text/html"))
-    good("french-utf8-under-an-unknown-charset-name",
-         encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))
+    good(
+        "french-latin-1-with-no-charset-anywhere",
+        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("latin-1"), "text/html"),
+    )
+    good(
+        "arabic-windows-1256-with-no-charset-anywhere",
+        lang="ar",
+        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"),
+    )
+    good(
+        "arabic-windows-1256-under-a-lying-utf8-meta",
+        lang="ar",
+        encode=lambda h: r.static(h.encode("cp1256"), "text/html"),
+    )
+    good(
+        "french-utf8-under-an-unknown-charset-name",
+        encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"),
+    )
 
     # -- faults on article pages ------------------------------------------------------------
     filler = article_html("Lent", french_paragraphs(9_001), "fr").encode()
@@ -136,6 +154,8 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
         fault(f"{name}-bomb-expanding-to-64-mb", r.compressed_bomb(encoding, BOMB_SIZE), "too_large")
     fault("oversize-page-announced-by-content-length", r.oversize_declared(OVERSIZE), "too_large")
     fault("oversize-page-streamed-without-length", r.oversize_streamed(OVERSIZE), "too_large")
+    fault("header-section-without-end", r.endless_headers(1000), "too_large")
+    fault("header-lines-without-end", r.endless_headers(1), "too_large")
 
     def hop(ex: Exchange) -> None:
         n = int(urlsplit(ex.path).query.partition("=")[2] or 0)
@@ -147,6 +167,8 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     fault("redirect-to-a-host-of-no-outlet", r.redirect(elsewhere.url("/stolen")), REFUSALS)
     fault("redirect-to-cloud-metadata-address", r.redirect("http://169.254.169.254/latest/meta-data/"), REFUSALS)
     fault("redirect-to-private-network-address", r.redirect("http://10.0.0.1/admin"), REFUSALS)
+    for target in NON_HTTP_REDIRECTS:
+        fault(f"redirect-to-a-{target.partition(':')[0]}-url", r.redirect(target), "offsite")
     for name, host in aliases.items():
         probe = f"/probe/{name}"
         main.add(probe, r.static(b"reached"))
