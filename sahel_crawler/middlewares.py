@@ -115,6 +115,11 @@ class PrivateAddressMiddleware:
         return None
 
 
+def is_robots_request(request: Any) -> bool:
+    """True for the robots.txt requests Scrapy's robots.txt middleware makes."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlsplit(request.url).path == "/robots.txt"
+
+
 class RobotsServerErrorMiddleware:
     """Treat a robots.txt that answers a server error (5xx) as "disallow all" (RFC 9309, 2.3.1.4),
     and report it: the host's pages are not fetched in this crawl, the crawl goes on elsewhere.
@@ -131,9 +136,7 @@ class RobotsServerErrorMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Any, response: Response, spider: Any = None) -> Response:
-        if response.status < 500 or urlsplit(request.url).path != "/robots.txt":
-            return response
-        if not request.meta.get("dont_obey_robotstxt"):
+        if response.status < 500 or not is_robots_request(request):
             return response
         reason = f"HTTP {response.status} on robots.txt: the host is treated as disallowing everything"
         report_failure(self.crawler.stats, self.crawler.signals, logger, request.url, "robots", reason, None)

@@ -83,6 +83,8 @@ USER_AGENT = os.environ.get(
     "SahelNewsMonitor/0.1 (+https://github.com/sahel-news-monitor; news monitoring for research)",
 )
 ROBOTSTXT_OBEY = True
+# robots.txt is read up to this many bytes (RFC 9309, 2.5: at least 500 KiB; rules past it are ignored).
+SAHEL_ROBOTSTXT_MAX_BYTES = 500 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -134,6 +136,8 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.incremental.IncrementalMiddleware": 60,
     # a robots.txt answering 5xx means "disallow all" for that host, not "no rules"
     "sahel_crawler.middlewares.RobotsServerErrorMiddleware": 70,
+    # robots.txt read up to SAHEL_ROBOTSTXT_MAX_BYTES
+    "sahel_crawler.robots.RobotsSizeCapMiddleware": 75,
     # above RetryMiddleware (550): a lookup the resolver refused is reported as `internal`, not retried
     "sahel_crawler.resolver.RefusedLookupMiddleware": 560,
 }
