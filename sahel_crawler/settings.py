@@ -37,7 +37,8 @@ SAHEL_EXTRACT_TIMEOUT = 20.0
 SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
-# Addresses the crawler may fetch although they are private/loopback (the offline replay, tests).
+# Addresses the crawler may fetch although they are private/loopback (the offline replay, tests):
+# "host:port", or a bare host for the ports of the registry's URLs on it.
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h]
 # -- Incremental crawling and duplicates --
 # Skip stored articles and fetch feeds/sitemaps with conditional GET (database = memory across runs).

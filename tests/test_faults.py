@@ -138,6 +138,19 @@ def test_a_redirect_to_another_scheme_is_refused_naming_the_scheme(crawl: FaultC
     assert target in reason
 
 
+def test_another_port_of_an_allowed_host_is_refused_as_internal(crawl: FaultCrawl) -> None:
+    """SAHEL_ALLOWED_PRIVATE_HOSTS lists 127.0.0.1 bare: only the ports of the registry's URLs on it."""
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    kind, reason = reasons[crawl.main.url(DAY + "redirect-to-another-port-of-the-allowed-host")]
+    main_port = crawl.main.base_url.rsplit(":", 1)[1]
+    other_port = crawl.elsewhere.base_url.rsplit(":", 1)[1]
+    assert kind == "internal"
+    assert (
+        f"refused port {other_port} of 127.0.0.1: SAHEL_ALLOWED_PRIVATE_HOSTS allows its ports {main_port} only"
+        in reason
+    )
+
+
 def test_a_name_of_this_machine_is_refused_for_the_address_the_connection_would_use(crawl: FaultCrawl) -> None:
     """The machine's host name has no internal spelling: the connection's own lookup refuses its
     answer (no second lookup a rebinding name could answer differently), reported like any

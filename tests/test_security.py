@@ -167,6 +167,29 @@ def test_the_middleware_leaves_names_to_the_resolver() -> None:
         middleware.process_request(Request("http://2130706433/a"))
 
 
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [("http://127.0.0.1:8080/a", True), ("http://127.0.0.1:8081/a", False), ("http://127.0.0.1/a", False),
+     ("http://[::1]:9000/a", True), ("https://[::1]/a", False),
+     ("http://localhost:5000/feed", True), ("http://localhost:5000/other", True), ("http://localhost:6379/", False),
+     ("https://localhost/", False), ("http://127.0.0.2:5000/", False)],
+)  # fmt: skip
+def test_allowed_private_hosts_are_exempted_on_their_ports_only(tmp_path, url: str, allowed: bool) -> None:
+    """`host:port` entries exempt that port; a bare host, the ports of the registry's URLs on it."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("outlets:\n  local:\n    name: Local\n    feeds: ['http://localhost:5000/feed']\n")
+    overrides = {"SAHEL_ALLOWED_PRIVATE_HOSTS": ["127.0.0.1:8080", "[::1]:9000", "localhost"]}
+    s = crawl_settings(sources_path=str(sources), overrides=overrides)
+    middleware = PrivateAddressMiddleware.from_crawler(
+        SimpleNamespace(settings=s, stats=SimpleNamespace(inc_value=lambda *a: None))
+    )
+    if allowed:
+        assert middleware.process_request(Request(url)) is None
+    else:
+        with pytest.raises(PrivateAddressError, match="refused"):
+            middleware.process_request(Request(url))
+
+
 def _on_own_reactor(run: Callable[[Any], Any]) -> Any:
     """Run `run(reactor)` on a reactor of its own (real threads, real sockets) until the Deferred
     it returns fires; return the result or the Failure."""

@@ -167,6 +167,11 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     fault("redirect-to-a-host-of-no-outlet", r.redirect(elsewhere.url("/stolen")), REFUSALS)
     fault("redirect-to-cloud-metadata-address", r.redirect("http://169.254.169.254/latest/meta-data/"), REFUSALS)
     fault("redirect-to-private-network-address", r.redirect("http://10.0.0.1/admin"), REFUSALS)
+    # 127.0.0.1 is allowed for its outlet's port only; nothing listens on 127.0.0.1 at the other port
+    other_port = urlsplit(elsewhere.base_url).port
+    fault(
+        "redirect-to-another-port-of-the-allowed-host", r.redirect(f"http://127.0.0.1:{other_port}/admin"), "internal"
+    )
     for target in NON_HTTP_REDIRECTS:
         fault(f"redirect-to-a-{target.partition(':')[0]}-url", r.redirect(target), "offsite")
     for name, host in aliases.items():
