@@ -133,6 +133,9 @@ COOKIES_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # before robots.txt and every other downloader middleware, so nothing reaches an internal address
     "sahel_crawler.middlewares.PrivateAddressMiddleware": 50,
+    # Scrapy's off-site filter, keeping each outlet's requests (and redirects) on its own hosts
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "sahel_crawler.offsite.OutletOffsiteMiddleware": 55,
     # drops stored articles when scheduled; conditional GET for feeds and sitemaps
     "sahel_crawler.incremental.IncrementalMiddleware": 60,
     # a robots.txt answering 5xx means "disallow all" for that host, not "no rules"

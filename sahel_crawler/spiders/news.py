@@ -16,7 +16,6 @@ import parsel
 import scrapy
 from charset_normalizer import from_bytes
 from scrapy import signals
-from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -38,6 +37,7 @@ from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
+from sahel_crawler.offsite import OutletOffsiteMiddleware
 from sahel_crawler.signals import listing_incomplete, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
@@ -72,7 +72,8 @@ class NewsSpider(scrapy.Spider):
                     "TLS certificates of outlet %s are not verified (verify_tls: false in %s): hosts %s",
                     outlet.id, registry.path, ", ".join(sorted(outlet.hosts)),
                 )  # fmt: skip
-        # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
+        # The off-site filter: requests of an outlet stay on its hosts (sahel_crawler.offsite); others
+        # (robots.txt) on the hosts of every outlet.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
         # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
         crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
@@ -220,16 +221,18 @@ class NewsSpider(scrapy.Spider):
         if not redirects or request.dont_filter:
             return
         if not self._offsite.should_follow(request, self):
-            reason = f"redirected off the outlet's hosts to {request.url}: not followed"
+            owner = next((o.id for o in self.outlets.values() if o.owns(request.url)), None)
+            where = f", a host of outlet {owner}" if owner else ""
+            reason = f"redirected off the outlet's hosts to {request.url}{where}: not followed"
             self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
         elif same_page(request.url) in {same_page(u) for u in redirects}:
             reason = f"redirect loop: {' -> '.join([*redirects, request.url])}"
             self._report(redirects[0], "redirect", reason, request.meta.get("outlet"))
 
     @cached_property
-    def _offsite(self) -> OffsiteMiddleware:
-        # Scrapy's own off-site rule, to report what its middleware drops
-        return OffsiteMiddleware(self.crawler.stats)
+    def _offsite(self) -> OutletOffsiteMiddleware:
+        # the off-site middleware's own rule, to report what it drops
+        return OutletOffsiteMiddleware(self.crawler.stats)
 
     def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
         report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
