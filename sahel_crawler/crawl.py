@@ -9,6 +9,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from pipelines.language import detect_languages_setting
+from sahel_crawler.middlewares import allowed_private_hosts
 from sahel_crawler.sources import load_registry
 from storage.db import open_database
 
@@ -77,6 +78,7 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
     detect_languages_setting(settings)
     registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
     outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
+    allowed_private_hosts(settings)
     open_database(settings["SAHEL_DB_URL"]).dispose()
     return [o.id for o in outlets]
 

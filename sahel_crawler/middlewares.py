@@ -103,7 +103,8 @@ def url_port(url: str) -> int | None:
 
 def allowed_private_hosts(settings: Any) -> AllowedPrivateHosts:
     """SAHEL_ALLOWED_PRIVATE_HOSTS: a `host:port` entry exempts that port of the host; a bare host,
-    the ports of the registry's URLs on that host (feeds, sitemaps, sections), and no other."""
+    the ports of the registry's URLs on that host (feeds, sitemaps, sections), and no other.
+    ValueError for an entry that is neither."""
     registry_ports: dict[str, set[int]] = {}
     for outlet in registry_from_settings(settings).outlets.values():
         for _, url in outlet.start_urls():
@@ -112,8 +113,11 @@ def allowed_private_hosts(settings: Any) -> AllowedPrivateHosts:
                 registry_ports.setdefault((urlsplit(url).hostname or "").lower(), set()).add(port)
     ports: dict[str, set[int]] = {}
     for entry in settings.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS"):
-        parts = urlsplit(f"//{entry.strip()}")
-        host, port = (parts.hostname or "").lower(), parts.port
+        try:
+            parts = urlsplit(f"//{entry.strip()}")
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            raise ValueError(f"SAHEL_ALLOWED_PRIVATE_HOSTS: {entry!r} is not a host or host:port") from None
         if host:
             ports.setdefault(host, set()).update([port] if port else registry_ports.get(host, ()))
     return AllowedPrivateHosts({host: frozenset(p) for host, p in ports.items()})
