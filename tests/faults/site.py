@@ -119,30 +119,18 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     good("arabic-windows-1256-under-a-wrong-utf8-header", lang="ar",
          encode=lambda h: r.static(h.replace('charset="utf-8"', 'charset="windows-1256"').encode("cp1256"),
                                    "text/html; charset=utf-8"))  # fmt: skip
-    good(
-        "french-utf8-with-no-charset-anywhere",
-        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"),
-    )
+    good("french-utf8-with-no-charset-anywhere",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode(), "text/html"))  # fmt: skip
     # Nothing declares a charset and the bytes are not UTF-8: a guess among every encoding took
     # these for cp1250 and Urdu; the crawl guesses among its languages' encodings.
-    good(
-        "french-latin-1-with-no-charset-anywhere",
-        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("latin-1"), "text/html"),
-    )
-    good(
-        "arabic-windows-1256-with-no-charset-anywhere",
-        lang="ar",
-        encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"),
-    )
-    good(
-        "arabic-windows-1256-under-a-lying-utf8-meta",
-        lang="ar",
-        encode=lambda h: r.static(h.encode("cp1256"), "text/html"),
-    )
-    good(
-        "french-utf8-under-an-unknown-charset-name",
-        encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"),
-    )
+    good("french-latin-1-with-no-charset-anywhere",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("latin-1"), "text/html"))  # fmt: skip
+    good("arabic-windows-1256-with-no-charset-anywhere", lang="ar",
+         encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"))  # fmt: skip
+    good("arabic-windows-1256-under-a-lying-utf8-meta", lang="ar",
+         encode=lambda h: r.static(h.encode("cp1256"), "text/html"))  # fmt: skip
+    good("french-utf8-under-an-unknown-charset-name",
+         encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))  # fmt: skip
 
     # -- faults on article pages ------------------------------------------------------------
     filler = article_html("Lent", french_paragraphs(9_001), "fr").encode()
