@@ -193,17 +193,19 @@ def runs(db_url: str, limit: int) -> None:
 
     Example: sahel runs --last 5
     """
+    from sahel_crawler.interrupted import try_close_dead_runs
     from storage.repository import recent_runs
 
     with user_errors():
         engine = open_database(db_url)
+    try_close_dead_runs(engine)
     with session_factory(read_only(engine))() as session:
-        click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<9} {'reqs':>5} {'new':>5} "
+        click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<11} {'reqs':>5} {'new':>5} "
                    f"{'dups':>5} {'errors':>6}")  # fmt: skip
         for run in recent_runs(session, limit):
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
             click.echo(
-                f"{run.id:>5} {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6.1f} {run.status:<9} "
+                f"{run.id:>5} {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6.1f} {run.status:<11} "
                 f"{run.requests:>5} {run.new_articles:>5} "
                 f"{run.exact_duplicates + run.near_duplicates:>5} {run.errors:>6}"
             )
