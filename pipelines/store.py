@@ -23,7 +23,9 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from sahel_crawler.interrupted import close_dead_runs
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.processes import this_process
 from sahel_crawler.shutdown import StopOnce, running_reactor
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
@@ -193,9 +195,13 @@ class StoragePipeline:
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
         self.engine = open_database(self.db_url)
         self.Session = session_factory(self.engine)
+        close_dead_runs(self.engine)
+        process = this_process()
         with self.Session.begin() as session:
             repo.ensure_outlets(session, self.outlets)
-            self.run_id = repo.start_run(session, self.outlets)
+            self.run_id = repo.start_run(
+                session, self.outlets, pid=process.pid, host=process.host, process_start=process.start
+            )
         self.stats.set_value("sahel/run_id", self.run_id)
         self._report_run_id()
         reactor = running_reactor()

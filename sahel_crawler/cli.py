@@ -193,17 +193,19 @@ def runs(db_url: str, limit: int) -> None:
 
     Example: sahel runs --last 5
     """
+    from sahel_crawler.interrupted import try_close_dead_runs
     from storage.repository import recent_runs
 
     with user_errors():
         engine = open_database(db_url)
+    try_close_dead_runs(engine)
     with session_factory(read_only(engine))() as session:
-        click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<9} {'reqs':>5} {'new':>5} "
+        click.echo(f"{'run':>5} {'started (UTC)':<20} {'secs':>6} {'status':<11} {'reqs':>5} {'new':>5} "
                    f"{'dups':>5} {'errors':>6}")  # fmt: skip
         for run in recent_runs(session, limit):
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
             click.echo(
-                f"{run.id:>5} {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6.1f} {run.status:<9} "
+                f"{run.id:>5} {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6.1f} {run.status:<11} "
                 f"{run.requests:>5} {run.new_articles:>5} "
                 f"{run.exact_duplicates + run.near_duplicates:>5} {run.errors:>6}"
             )
@@ -214,27 +216,42 @@ def runs(db_url: str, limit: int) -> None:
 @db_option
 @click.option("--lexicon", "lexicon_path", type=click.Path(), help="Lexicon file (default: bundled).")
 @click.option("--all", "everything", is_flag=True, help="Reflag every article, also those flagged with this version.")
-def reflag(db_url: str, lexicon_path: str | None, everything: bool) -> None:
+@click.option(
+    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+    help="A setting; SAHEL_EXTRACT_TIMEOUT is the time limit of one article (seconds).",
+)  # fmt: skip
+def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: tuple[str, ...]) -> None:
     """Recompute the keyword hits of stored articles after a lexicon change.
+
+    An article whose flagging takes longer than SAHEL_EXTRACT_TIMEOUT (the crawl's limit per
+    page) keeps its hits, is named in a warning and counted as skipped; the others go on.
 
     Example: sahel reflag --lexicon my-lexicon.yaml
     """
+    from sahel_crawler.crawl import check_setting_types, crawl_settings
     from sahel_crawler.lexicon import load_lexicon
     from sahel_crawler.lexicon.reflag import reflag_articles
 
+    settings = crawl_settings(overrides=parse_overrides(overrides))
     with user_errors():
+        check_setting_types(settings)
         lex = load_lexicon(lexicon_path or project_settings.SAHEL_LEXICON_PATH)
         engine = open_database(db_url)
+    limit = settings.getfloat("SAHEL_EXTRACT_TIMEOUT")
     counts = reflag_articles(
         session_factory(engine),
         lex,
         only_outdated=not everything,
         progress=lambda c: click.echo(f"reflagged {c.articles} articles...", err=True),
+        seconds_per_article=limit,
+        on_skip=lambda url, why: click.echo(
+            f"warning: skipped {url}: flagging {why} (SAHEL_EXTRACT_TIMEOUT)", err=True
+        ),
     )
     engine.dispose()
     click.echo(
         f"reflagged {counts.articles} articles with lexicon {lex.version}: "
-        f"{counts.changed} changed, {counts.flagged} flagged"
+        f"{counts.changed} changed, {counts.flagged} flagged, {counts.skipped} skipped over the time limit"
     )
 
 

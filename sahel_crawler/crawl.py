@@ -41,6 +41,7 @@ _TYPED_SETTINGS: dict[str, tuple[str, Callable[[Settings, str], Any]]] = {
     **{name: ("an integer", Settings.getint) for name in (
         "SAHEL_DEDUP_MAX_ITEMS", "SAHEL_EXTRACT_MAX_CHARS", "SAHEL_GC_YOUNG_THRESHOLD", "SAHEL_LANGUAGE_PREFIX_CHARS",
         "SAHEL_MIN_TEXT_CHARS", "SAHEL_STORE_BATCH_SIZE")},
+    **{name: ("an integer", Settings.getint) for name in ("SAHEL_MAX_DISCOVERY_DOCUMENTS", "SAHEL_SITEMAP_MAX_DEPTH")},
     **{name: ("a number", Settings.getfloat) for name in (
         "SAHEL_DEDUP_THRESHOLD", "SAHEL_DEDUP_WINDOW_DAYS", "SAHEL_EXTRACT_TIMEOUT",
         "SAHEL_PROGRESS_INTERVAL", "SAHEL_STORE_BATCH_SECONDS")},

@@ -37,6 +37,11 @@ SAHEL_EXTRACT_TIMEOUT = 20.0
 SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
+# Discovery caps per outlet and crawl, so that a sitemap index listing ever new child sitemaps
+# ends: how deep sitemaps may nest (a sitemap in the registry is at depth 1), and how many feeds,
+# sitemaps and section pages may be fetched in all.
+SAHEL_SITEMAP_MAX_DEPTH = 3
+SAHEL_MAX_DISCOVERY_DOCUMENTS = 500
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests):
 # "host:port", or a bare host for the ports of the registry's URLs on it.
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h]

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlError, CrawlRun, Outlet, utcnow
 
+# A run that ended without finishing: stopped by an error, or its process gone (kill -9).
+FAILED_STATUSES = ("failed", "interrupted")
+
 
 @dataclass(frozen=True)
 class HealthThresholds:
@@ -115,7 +118,7 @@ def _one(
         last_article_at=last_article,
         articles_in_window=articles,
         runs_in_window=len(in_window),
-        failed_runs_in_window=sum(1 for r in in_window if r.status == "failed"),
+        failed_runs_in_window=sum(1 for r in in_window if r.status in FAILED_STATUSES),
         page_errors_in_window=page_errors or 0,
         recent_median_chars=recent_median,
         baseline_median_chars=baseline_median,

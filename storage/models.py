@@ -159,7 +159,7 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed|interrupted
     finish_reason: Mapped[str | None] = mapped_column(String(64))
     outlets: Mapped[str] = mapped_column(Text, default="")  # comma-separated outlet ids
     requests: Mapped[int] = mapped_column(Integer, default=0)
@@ -172,6 +172,10 @@ class CrawlRun(Base):
     not_modified: Mapped[int] = mapped_column(Integer, default=0)
     no_text: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    # the crawl's process, to tell a run whose process is gone (kill -9) from one still going
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    process_start: Mapped[str | None] = mapped_column(String(64))
 
 
 class CrawlError(Base):

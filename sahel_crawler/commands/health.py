@@ -48,11 +48,13 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
 
     Example: sahel health --silent-after 12
     """
+    from sahel_crawler.interrupted import try_close_dead_runs
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
     with user_errors():
         engine = open_database(db_url)
+    try_close_dead_runs(engine)
     with session_factory(read_only(engine))() as session:
         report = outlet_health(session, thresholds=limits)
     engine.dispose()

@@ -33,6 +33,7 @@ from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplica
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.discovery_budget import DiscoveryBudget
 from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
@@ -49,10 +50,13 @@ _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 class NewsSpider(scrapy.Spider):
     """Crawl the outlets of the sources registry.
 
-    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`).
+    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`),
+    SAHEL_MAX_DISCOVERY_DOCUMENTS and SAHEL_SITEMAP_MAX_DEPTH (caps per outlet and crawl, see
+    `DiscoveryBudget`; what they cut is reported once per outlet and cap, kind `discovery_cap`).
     """
 
     name = "news"
+    budget: DiscoveryBudget  # built in from_crawler, from the settings
 
     def __init__(self, *args: Any, outlets: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +79,10 @@ class NewsSpider(scrapy.Spider):
         # The off-site filter: requests of an outlet stay on its hosts (sahel_crawler.offsite); others
         # (robots.txt) on the hosts of every outlet.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
+        spider.budget = DiscoveryBudget(
+            max_documents=crawler.settings.getint("SAHEL_MAX_DISCOVERY_DOCUMENTS"),
+            max_sitemap_depth=crawler.settings.getint("SAHEL_SITEMAP_MAX_DEPTH"),
+        )
         # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
         crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
         return spider
@@ -89,6 +97,8 @@ class NewsSpider(scrapy.Spider):
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "section": self.parse_section}
         for outlet in self.outlets.values():
             for kind, url in outlet.start_urls():
+                if not self._admit(outlet.id, url, listed_on=None):
+                    continue
                 yield scrapy.Request(
                     url,
                     callback=callbacks[kind],
@@ -123,7 +133,10 @@ class NewsSpider(scrapy.Spider):
                 reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
                 self._report(response.url, "offsite", reason, outlet.id)
                 continue
-            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
+            depth = response.meta.get("sitemap_depth", 1) + 1
+            if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
+                continue
+            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
             priority = _DISCOVERY_PRIORITY["sitemap"]
             yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
@@ -165,6 +178,25 @@ class NewsSpider(scrapy.Spider):
         except ValueError as exc:  # a listed URL Scrapy cannot request: the rest of the list goes on
             self._report(url, via, f"unusable article URL listed on {response.url}: {exc}", outlet.id)
             return ()
+
+    def _admit(self, outlet: str, url: str, *, listed_on: str | None, sitemap_depth: int = 1) -> bool:
+        """True when the outlet's discovery budget lets `url` be fetched; the first cut of each cap
+        per outlet is reported (kind `discovery_cap`), later ones are only counted."""
+        cut = self.budget.admit(outlet, url, sitemap_depth)
+        if cut is None:
+            return True
+        self.crawler.stats.inc_value("sahel/discovery_cut")
+        if listed_on is not None:  # keep no validators: the next crawl must read the listing again
+            self.crawler.signals.send_catch_log(listing_incomplete, url=listed_on)
+        if cut.first:
+            where = f" (listed on {listed_on})" if listed_on else " (listed in the sources registry)"
+            self._report(url, "discovery_cap", cut.reason + where, outlet)
+        return False
+
+    def closed(self, reason: str) -> None:
+        """Say how many discovery documents each outlet's caps left unread."""
+        for outlet, count in sorted(self.budget.cut.items()):
+            self.logger.warning("%s: %d feeds, sitemaps or section pages not fetched (discovery caps)", outlet, count)
 
     # -- articles ---------------------------------------------------------------------------
 
