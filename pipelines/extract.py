@@ -22,6 +22,7 @@ from twisted.internet.defer import Deferred
 
 from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
+from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.shutdown import StopOnce
@@ -67,6 +68,8 @@ class ExtractionPipeline:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
         SAHEL_EXTRACT_MAX_CHARS      pages are cut to this many characters before parsing.
         SAHEL_MIN_TEXT_CHARS         a shorter body is page chrome (a video caption), not an article.
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_AUTHOR_CHARS, SAHEL_MAX_DESCRIPTION_CHARS,
+        SAHEL_MAX_TEXT_CHARS         each stored field is cut to this many characters.
         SAHEL_LANGUAGE_PREFIX_CHARS  language detection looks at this many characters of the body.
         SAHEL_DETECT_LANGUAGES       the languages detection chooses among ("all": every profile).
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
@@ -110,6 +113,12 @@ class ExtractionPipeline:
             lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
             if s.getbool("SAHEL_KEYWORDS_ENABLED", True)
             else None,
+            caps=FieldCaps(
+                title=s.getint("SAHEL_MAX_TITLE_CHARS"),
+                author=s.getint("SAHEL_MAX_AUTHOR_CHARS"),
+                description=s.getint("SAHEL_MAX_DESCRIPTION_CHARS"),
+                text=s.getint("SAHEL_MAX_TEXT_CHARS"),
+            ),
         )
         timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(

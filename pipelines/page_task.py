@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
-from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, FieldCaps, cap_article, extract_article
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
 
@@ -60,6 +60,7 @@ class PageSettings:
     language_prefix_chars: int = DEFAULT_PREFIX_CHARS
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
+    caps: FieldCaps | None = None  # None: fields kept whole
 
 
 _settings: PageSettings | None = None  # set in each worker by `init_worker`
@@ -92,6 +93,9 @@ def process_page(
         return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
     text = with_standfirst(extracted.text, extracted.description)
     extracted = replace(extracted, text=text, title=extracted.title or title_hint)
+    if settings.caps is not None:
+        extracted = cap_article(extracted, settings.caps)
+        text = extracted.text
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)
     language_ms = (time.process_time() - start) * 1000

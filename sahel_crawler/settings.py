@@ -37,6 +37,12 @@ SAHEL_EXTRACT_TIMEOUT = 20.0
 SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
+# Stored fields are cut to these many characters (feed and sitemap titles too): no page or
+# listing can make one row of the database, or one item in memory, arbitrarily large.
+SAHEL_MAX_TITLE_CHARS = 1000
+SAHEL_MAX_AUTHOR_CHARS = 500
+SAHEL_MAX_DESCRIPTION_CHARS = 5000
+SAHEL_MAX_TEXT_CHARS = 1_000_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests).
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [
     h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h

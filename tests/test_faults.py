@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sahel_crawler import settings
 from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
+from sahel_crawler.discovery import ENTITY_REFUSAL
 from sahel_crawler.middlewares import is_internal_host
 from tests.faults import FaultServer, FaultSite, build_fault_site
 from tests.faults.process import Measured, run_measured
@@ -145,6 +147,25 @@ def test_entities_in_feeds_are_neither_resolved_nor_expanded(crawl: FaultCrawl) 
     for title, text in crawl.articles.values():
         assert "root:" not in (title or "") + text
         assert "lollol" not in (title or "")
+        assert "xxxxxxxxxx" not in (title or "") + text
+
+
+def test_feeds_and_sitemaps_declaring_entities_are_refused_and_recorded(crawl: FaultCrawl) -> None:
+    """Wherever the DOCTYPE stands (after a comment holding "<a", past a 70 KB prolog)."""
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    paths = ["feed-xxe.xml", "feed-billion-laughs.xml"]
+    bombs = ("comment-before-doctype", "70-kb-prolog")
+    paths += [f"{kind}-bomb-{name}.xml" for kind in ("feed", "sitemap") for name in bombs]
+    for path in paths:
+        kind, reason = reasons[crawl.main.url(f"/{path}")]
+        assert (kind, reason) == (path.split("-")[0], ENTITY_REFUSAL), path
+
+
+def test_a_stored_title_is_cut_to_its_cap(crawl: FaultCrawl) -> None:
+    cap = settings.SAHEL_MAX_TITLE_CHARS
+    for url in crawl.site.long_titles:
+        title, _ = crawl.articles[url]
+        assert title.startswith("Titre Titre") and len(title) <= cap
 
 
 def test_no_cookie_or_credential_is_ever_sent(crawl: FaultCrawl) -> None:

@@ -20,10 +20,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 __all__ = [
+    "ENTITY_REFUSAL",
     "DiscoveredLink",
     "FeedResult",
+    "declares_entities",
     "http_url",
     "looks_like_feed",
     "normalise_language",
@@ -39,10 +42,10 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 # W3C datetime shortcuts that datetime.fromisoformat does not take: "2024" and "2024-05".
 _YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
-# An element start: the end of the prolog, where DTD declarations live.
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b[^\[>]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
+# Where "<!ENTITY" is only text; an unterminated comment or section is not skipped (it hides nothing).
+_COMMENTS_AND_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
+ENTITY_REFUSAL = "refused: DTD with entity declarations"
 # feedparser reports these when a declared charset or media type was overridden; the feed is still fine.
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<channel", b"jsonfeed.org")
@@ -164,12 +167,11 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Fee
 
 
 def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> FeedResult:
-    body, dtd_note = _defuse_dtd(body)
-    if body is None:
-        return FeedResult([], dtd_note)
     # No content-location: feedparser would then urljoin every element (a quarter of its time); entry
     # links are resolved against ``url`` here instead, after any xml:base feedparser applied.
     headers = {"content-type": content_type} if content_type else {}
+    if declares_entities(_as_parsed(body, headers)):
+        return FeedResult([], ENTITY_REFUSAL)
     # A BytesIO, never the bytes themselves: feedparser opens a bytes argument as a local file name.
     parsed = feedparser.parse(
         io.BytesIO(body),
@@ -187,32 +189,25 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> FeedResu
         elif problem:
             reason += f": {problem}"
         return FeedResult([], reason)
-    return FeedResult(links, "; ".join(note for note in (problem, dtd_note) if note) or None)
+    return FeedResult(links, problem)
 
 
-def _defuse_dtd(body: bytes) -> tuple[bytes | None, str | None]:
-    """Drop a DOCTYPE that declares entities, before expat can expand them (billion laughs, XXE).
+def declares_entities(text: bytes) -> bool:
+    """True when ``text`` declares an entity anywhere outside comments and CDATA sections.
 
-    feedparser's own DOCTYPE filter only sees declarations at the start of a line; a one-line prolog
-    reaches expat intact and costs seconds and tens of MB before expat's amplification limit stops it.
+    Wherever a DOCTYPE stands (after a comment, past any prolog size), its entity declarations
+    are what billion-laughs and XXE documents are made of, and no news feed or sitemap needs one.
     """
-    probe = body[:65536]
-    ascii_compatible = b"\x00" not in probe[:4]
-    if not ascii_compatible:  # UTF-16/32: look at the ASCII skeleton
-        probe = probe.replace(b"\x00", b"")
-    first = _FIRST_ELEMENT.search(probe)
-    prolog = probe[: first.start()] if first else probe
-    if not _ENTITY_DECLARATION.search(prolog):
-        return body, None
-    if not ascii_compatible:
-        return None, "refused: DTD with entity declarations"
-    cut = first.start() if first else len(body)
-    head, rest = body[:cut], body[cut:]
-    for _ in range(8):  # a crafted subset can hide one DOCTYPE inside another's leftovers
-        head = _DOCTYPE.sub(b"", head, count=1)
-        if not _ENTITY_DECLARATION.search(head):
-            return head + rest, "DTD with entity declarations ignored"
-    return None, "refused: DTD with entity declarations"
+    if not _ENTITY_DECLARATION.search(text):
+        return False
+    return bool(_ENTITY_DECLARATION.search(_COMMENTS_AND_CDATA.sub(b"", text)))
+
+
+def _as_parsed(body: bytes, headers: dict[str, str]) -> bytes:
+    """The bytes feedparser hands to expat: its own UTF-8 conversion (so a UTF-16, UTF-7 or EBCDIC
+    document is read as expat will read it), or the ASCII skeleton when no encoding fits."""
+    converted = convert_to_utf8(dict(headers), body, feedparser.FeedParserDict())
+    return converted.replace(b"\x00", b"")
 
 
 def _bozo_reason(parsed: Any) -> str | None:

@@ -36,6 +36,7 @@ class FaultSite:
     failures: dict[str, frozenset[str]] = field(default_factory=dict)  # url -> acceptable kinds
     no_text: list[str] = field(default_factory=list)  # fetched, counted as no text, not stored
     never_requested: list[str] = field(default_factory=list)  # paths on `main` nothing may reach
+    long_titles: list[str] = field(default_factory=list)  # stored with a title cut to its cap
     robots_failure: str = ""  # robots.txt URL of `robots_down`, recorded with kind "robots"
 
 
@@ -123,6 +124,9 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
          encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"))
     good("arabic-windows-1256-under-a-lying-utf8-meta", lang="ar",
          encode=lambda h: r.static(h.encode("cp1256"), "text/html"))
+    long_title = good("headline-of-fifty-thousand-characters",
+                      encode=lambda h: r.static(h.replace("<h1>", "<h1>" + "Titre " * 8_000).encode()))  # fmt: skip
+    site.long_titles.append(long_title)
     good("french-utf8-under-an-unknown-charset-name",
          encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))
 
@@ -172,6 +176,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
         return url
 
     feeds = []
+    entity_sitemaps: list[str] = []
     only = good("linked-only-from-the-plain-feed", link=False)
     feeds.append(feed("/feed.xml", rss([("plain", only), ("first", first)]).encode()))
     only = good("linked-only-from-the-utf16-feed", lang="ar", link=False)
@@ -183,16 +188,28 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     only = good("linked-only-from-the-truncated-feed", link=False)
     body = rss([("kept", only), ("cut", main.url(DAY + "never-finished"))])
     feeds.append(feed("/feed-truncated.xml", body[: body.index("never-finished") - 20].encode(), kinds="feed"))
-    only = good("linked-only-from-the-xxe-feed", link=False)
+    # Documents declaring entities are refused whole ("refused: DTD with entity declarations"):
+    # the pages they list are never requested.
     main.add("/probe/xxe", r.static(b"reached"))
     site.never_requested.append("/probe/xxe")
     entities = f'<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY remote SYSTEM "{main.url("/probe/xxe")}">'
-    xxe = rss([("&xxe;&remote;", only)], prolog=f"<!DOCTYPE rss [{entities}]>")
-    feeds.append(feed("/feed-xxe.xml", xxe.encode(), kinds="feed"))  # "DTD with entity declarations ignored"
-    only = good("linked-only-from-the-billion-laughs-feed", link=False)
+    listed = main.url("/probe/listed-by-an-entity-feed")
+    site.never_requested.append("/probe/listed-by-an-entity-feed")
+    xxe = rss([("&xxe;&remote;", listed)], prolog=f"<!DOCTYPE rss [{entities}]>")
+    feeds.append(feed("/feed-xxe.xml", xxe.encode(), kinds="feed"))
     lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
-    laughs = rss([("&lol9;", only)], prolog=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>')
+    laughs = rss([("&lol9;", listed)], prolog=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>')
     feeds.append(feed("/feed-billion-laughs.xml", laughs.encode(), kinds="feed"))
+    # Expanding under expat's own limit, behind what once hid a DOCTYPE from the prolog scan.
+    tuned = '<!ENTITY a0 "' + "x" * 700 + '">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5))
+    for name, before in (("comment-before-doctype", "<!-- <a href='/'>home</a> -->"),
+                         ("70-kb-prolog", "<!--" + "p" * 70_000 + "-->")):  # fmt: skip
+        bomb = rss([("&a4;" * 5, listed)], prolog=f"{before}<!DOCTYPE rss [{tuned}]>")
+        feeds.append(feed(f"/feed-bomb-{name}.xml", bomb.encode(), kinds="feed"))
+        bomb = urlset([listed]).replace("<loc>", f"<loc>{main.url('/probe/')}&a4;", 1)
+        bomb = bomb.replace("?><urlset", f"?>{before}<!DOCTYPE urlset [{tuned}]><urlset", 1)
+        entity_sitemaps.append(main.add(f"/sitemap-bomb-{name}.xml", r.static(bomb.encode(), "application/xml")))
+        site.failures[entity_sitemaps[-1]] = frozenset({"sitemap"})
 
     # -- sitemaps ---------------------------------------------------------------------------
     only = good("linked-only-from-the-big-sitemap", link=False)
@@ -211,7 +228,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     garbage = main.add("/sitemap-garbage.xml", r.static(b"\x00\x01<<<not xml at all>>>\xff", "application/xml"))
     site.failures[garbage] = frozenset({"sitemap"})
     # a child sitemap on a host no outlet lists: not followed, and the index says so
-    index = [big, truncated, garbage, elsewhere.url("/sitemap-on-a-cdn.xml")]
+    index = [big, truncated, garbage, *entity_sitemaps, elsewhere.url("/sitemap-on-a-cdn.xml")]
     locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in index)
     sitemap_index = main.add("/sitemap.xml", r.static(
         f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'.encode(),
