@@ -26,7 +26,7 @@ from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.shutdown import StopOnce
-from sahel_crawler.signals import report_failure
+from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
@@ -196,8 +196,9 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
         extracted = page.extracted
         if extracted is None:
-            self.stats.inc_value("sahel/no_text")
-            raise NoArticleText(f"no article text on {item.url}")
+            reason = page.no_text_reason or "no article text found"
+            report_no_text(self.stats, self.signals, item.url, reason, item.outlet)
+            raise NoArticleText(f"no article text on {item.url}: {reason}")
         item.title = extracted.title
         item.author = extracted.author
         item.text = extracted.text

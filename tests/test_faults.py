@@ -48,7 +48,9 @@ class FaultCrawl:
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT url, title, text FROM articles")
             self.articles = {url: (title, text) for url, title, text in rows}
-            self.errors = conn.execute("SELECT url, kind, reason FROM crawl_errors").fetchall()
+            rows = conn.execute("SELECT url, kind, reason FROM crawl_errors").fetchall()
+            self.errors = [row for row in rows if row[1] != "no_text"]
+            self.no_text = {url: reason for url, kind, reason in rows if kind == "no_text"}
             cols = ("status", "errors", "no_text", "new_articles")
             row = conn.execute(f"SELECT {', '.join(cols)} FROM crawl_runs").fetchone()
             self.run = dict(zip(cols, row, strict=True))
@@ -103,6 +105,14 @@ def test_run_record_counts_every_failure_and_every_page_without_text(crawl: Faul
     assert crawl.run["errors"] == len(crawl.errors)
     assert {url for url, _, _ in crawl.errors} - {crawl.site.robots_failure} == set(crawl.site.failures)
     assert crawl.run["no_text"] == len(crawl.site.no_text)
+    assert set(crawl.no_text) == set(crawl.site.no_text)
+    assert all(reason.strip() for reason in crawl.no_text.values())
+
+
+def test_a_control_character_in_a_page_does_not_lose_its_article(crawl: FaultCrawl) -> None:
+    for url in crawl.site.with_controls:
+        _, text = crawl.articles[url]
+        assert "\x1b" not in text and "\x01" not in text
     assert crawl.run["new_articles"] == len(crawl.articles)
 
 

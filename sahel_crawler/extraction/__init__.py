@@ -4,7 +4,7 @@ Public API: `extract_article(html, url, rules=...)`, `ExtractedArticle`, `Extrac
 """
 
 from .caps import FieldCaps, cap, cap_article
-from .core import MAX_HTML_CHARS, ExtractedArticle, extract_article
+from .core import MAX_HTML_CHARS, ExtractedArticle, extract_article, extract_or_reason
 from .rules import ExtractionRules
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "cap",
     "cap_article",
     "extract_article",
+    "extract_or_reason",
 ]

@@ -37,6 +37,7 @@ class FaultSite:
     no_text: list[str] = field(default_factory=list)  # fetched, counted as no text, not stored
     never_requested: list[str] = field(default_factory=list)  # paths on `main` nothing may reach
     long_titles: list[str] = field(default_factory=list)  # stored with a title cut to its cap
+    with_controls: list[str] = field(default_factory=list)  # a control character in the body, stored
     robots_failure: str = ""  # robots.txt URL of `robots_down`, recorded with kind "robots"
 
 
@@ -127,6 +128,10 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     long_title = good("headline-of-fifty-thousand-characters",
                       encode=lambda h: r.static(h.replace("<h1>", "<h1>" + "Titre " * 8_000).encode()))  # fmt: skip
     site.long_titles.append(long_title)
+    for code in ("&#27;", "&#x1;", "&#xFFFE;", "\x1b"):
+        url = good(f"control-character-{len(site.with_controls)}-in-the-first-paragraph",
+                   encode=lambda h, c=code: r.static(h.replace("</p>", f"{c}</p>", 1).encode()))  # fmt: skip
+        site.with_controls.append(url)
     good("french-utf8-under-an-unknown-charset-name",
          encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))
 
