@@ -20,10 +20,10 @@ from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
 
 from .controls import remove_control_characters
 from .dates import has_offset, htmldate_date, parse_date, url_date
+from .nesting import parse_html
 from .rules import ExtractionRules, css_to_xpath
 from .scoring import shingles
 from .structured import PageMetadata, page_metadata
@@ -237,7 +237,7 @@ def _declared_date(url: str, meta: PageMetadata) -> bool:
 
 
 def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> ExtractedArticle | str:
-    tree = load_html(remove_control_characters(html[:max_chars]))
+    tree = parse_html(remove_control_characters(html[:max_chars]))
     if tree is None:
         return "the page does not parse as HTML"
     meta = page_metadata(tree)
