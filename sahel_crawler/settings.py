@@ -43,6 +43,9 @@ SAHEL_MAX_TITLE_CHARS = 1000
 SAHEL_MAX_AUTHOR_CHARS = 500
 SAHEL_MAX_DESCRIPTION_CHARS = 5000
 SAHEL_MAX_TEXT_CHARS = 1_000_000
+# Entries read from one feed or sitemap document (the sitemaps protocol's cap); the rest is
+# recorded as a feed/sitemap error.
+SAHEL_MAX_LINKS_PER_DOCUMENT = 50_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests).
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [
     h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h

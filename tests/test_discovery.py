@@ -869,3 +869,35 @@ def test_a_listed_url_scrapy_would_refuse_is_skipped_and_the_rest_kept(bad):
     body += "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>"
     result = parse_sitemap(body.encode(), SITEMAP_URL)
     assert _urls(result.links) == [locs[0], locs[2]]
+
+
+def _rss_items(count: int) -> bytes:
+    items = "".join(f"<item><title>t{i}</title><link>https://example.org/a/{i}</link></item>" for i in range(count))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+
+def _atom_entries(count: int) -> bytes:
+    entries = "".join(
+        f'<entry><title>t{i}</title><link href="https://example.org/a/{i}"/></entry>' for i in range(count)
+    )
+    return f'<feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'.encode()
+
+
+def _json_items(count: int) -> bytes:
+    items = [{"url": f"https://example.org/a/{i}"} for i in range(count)]
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
+@pytest.mark.parametrize("build", [_rss_items, _atom_entries, _json_items], ids=["rss", "atom", "json"])
+def test_feed_over_the_link_cap_gives_the_first_entries_and_says_so(build):
+    result = parse_feed(build(150), FEED_URL, max_links=100)
+
+    assert _urls(result.links) == [f"https://example.org/a/{i}" for i in range(100)]
+    assert result.error == "truncated at 100 entries (the feed lists more)"
+
+
+@pytest.mark.parametrize("build", [_rss_items, _atom_entries, _json_items], ids=["rss", "atom", "json"])
+def test_feed_at_the_link_cap_is_whole_without_a_note(build):
+    result = parse_feed(build(100), FEED_URL, max_links=100)
+
+    assert len(result.links) == 100 and result.error is None

@@ -23,7 +23,7 @@ from sahel_crawler.discovery import ENTITY_REFUSAL
 from sahel_crawler.middlewares import is_internal_host
 from tests.faults import FaultServer, FaultSite, build_fault_site
 from tests.faults.process import Measured, run_measured
-from tests.faults.site import DAY, REFUSALS
+from tests.faults.site import DAY, LINK_CAP, REFUSALS
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,7 @@ CRAWL_ARGS = settings_args(
         **REPLAY_OVERRIDES,
         "SAHEL_ALLOWED_PRIVATE_HOSTS": [*REPLAY_OVERRIDES["SAHEL_ALLOWED_PRIVATE_HOSTS"], "127.0.0.3"],
         "DOWNLOAD_TIMEOUT": 3,
+        "SAHEL_MAX_LINKS_PER_DOCUMENT": LINK_CAP,
     }
 )
 
@@ -169,6 +170,18 @@ def test_feeds_and_sitemaps_declaring_entities_are_refused_and_recorded(crawl: F
     for path in paths:
         kind, reason = reasons[crawl.main.url(f"/{path}")]
         assert (kind, reason) == (path.split("-")[0], ENTITY_REFUSAL), path
+
+
+def test_a_feed_and_a_sitemap_over_the_link_cap_are_read_up_to_it_and_the_cut_recorded(crawl: FaultCrawl) -> None:
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    assert reasons[crawl.main.url("/feed-over-the-link-cap.xml")] == (
+        "feed",
+        f"truncated at {LINK_CAP} entries (the feed lists more)",
+    )
+    assert reasons[crawl.main.url("/sitemap-big.xml")] == (
+        "sitemap",
+        f"truncated at {LINK_CAP} URLs (the sitemap lists more)",
+    )
 
 
 def test_a_stored_title_is_cut_to_its_cap(crawl: FaultCrawl) -> None:

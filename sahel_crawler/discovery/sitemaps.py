@@ -21,13 +21,21 @@ from typing import Any
 
 from lxml import etree
 
-from .feeds import ENTITY_REFUSAL, DiscoveredLink, declares_entities, http_url, normalise_language, parse_date
+from .feeds import (
+    ENTITY_REFUSAL,
+    MAX_LINKS_PER_DOCUMENT,
+    DiscoveredLink,
+    declares_entities,
+    http_url,
+    normalise_language,
+    parse_date,
+)
 
 __all__ = ["MAX_SITEMAP_BYTES", "MAX_SITEMAP_URLS", "SitemapResult", "looks_like_sitemap", "parse_sitemap"]
 
 # The sitemaps protocol caps a sitemap at 50 MB uncompressed and 50,000 URLs.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
-MAX_SITEMAP_URLS = 50_000
+MAX_SITEMAP_URLS = MAX_LINKS_PER_DOCUMENT
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1024 * 1024

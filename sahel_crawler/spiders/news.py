@@ -97,7 +97,8 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the entries of an RSS/Atom/RDF feed."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        result = parse_feed(response.body, response.url, content_type=content_type)
+        max_links = self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        result = parse_feed(response.body, response.url, content_type=content_type, max_links=max_links)
         if result.error:
             self._report(response.url, "feed", result.error, response.meta["outlet"])
         for link in result.links:
@@ -106,7 +107,9 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
         outlet = self.outlets[response.meta["outlet"]]
-        result = parse_sitemap(response.body, response.url)
+        result = parse_sitemap(
+            response.body, response.url, max_urls=self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        )
         if result.error:
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:

@@ -24,6 +24,7 @@ DAY = "/2026/11/19/"
 BOMB_SIZE = 64 * 1024 * 1024  # decoded; DOWNLOAD_MAXSIZE is 10 MB
 OVERSIZE = 40 * 1024 * 1024
 BIG_SITEMAP_URLS = 50_001
+LINK_CAP = 10_000  # SAHEL_MAX_LINKS_PER_DOCUMENT of the test crawl
 REFUSALS = frozenset({"internal", "offsite"})  # refused before any connection is made
 
 
@@ -193,6 +194,10 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     only = good("linked-only-from-the-truncated-feed", link=False)
     body = rss([("kept", only), ("cut", main.url(DAY + "never-finished"))])
     feeds.append(feed("/feed-truncated.xml", body[: body.index("never-finished") - 20].encode(), kinds="feed"))
+    # one entry past the cap: the first entries (a new article among them) are read, the cut recorded
+    only = good("linked-only-from-the-feed-over-the-link-cap", link=False)
+    archive = [(f"old {i}", main.url(f"/archive/2018/page-{i}")) for i in range(LINK_CAP)]
+    feeds.append(feed("/feed-over-the-link-cap.xml", rss([("new", only), *archive]).encode(), kinds="feed"))
     # Documents declaring entities are refused whole ("refused: DTD with entity declarations"):
     # the pages they list are never requested.
     main.add("/probe/xxe", r.static(b"reached"))
@@ -224,7 +229,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     archive = [main.url(f"/archive/2019/page-{i}") for i in range(BIG_SITEMAP_URLS - 1 - len(variants))]
     big_urls = [only, *variants, *archive]
     big = main.add("/sitemap-big.xml", r.static(urlset(big_urls).encode(), "application/xml"))
-    site.failures[big] = frozenset({"sitemap"})  # truncated at the protocol's 50,000 URLs: noted
+    site.failures[big] = frozenset({"sitemap"})  # truncated at LINK_CAP URLs: noted
     only = good("linked-only-from-the-truncated-sitemap", link=False)
     cut = urlset([only, main.url(DAY + "never-finished-either")])
     cut = cut[: cut.index("never-finished") - 10]
