@@ -22,10 +22,11 @@ from twisted.internet.defer import Deferred
 
 from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
+from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.shutdown import StopOnce
-from sahel_crawler.signals import report_failure
+from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
@@ -67,6 +68,8 @@ class ExtractionPipeline:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
         SAHEL_EXTRACT_MAX_CHARS      pages are cut to this many characters before parsing.
         SAHEL_MIN_TEXT_CHARS         a shorter body is page chrome (a video caption), not an article.
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_AUTHOR_CHARS, SAHEL_MAX_DESCRIPTION_CHARS,
+        SAHEL_MAX_TEXT_CHARS         each stored field is cut to this many characters.
         SAHEL_LANGUAGE_PREFIX_CHARS  language detection looks at this many characters of the body.
         SAHEL_DETECT_LANGUAGES       the languages detection chooses among ("all": every profile).
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
@@ -110,6 +113,12 @@ class ExtractionPipeline:
             lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
             if s.getbool("SAHEL_KEYWORDS_ENABLED", True)
             else None,
+            caps=FieldCaps(
+                title=s.getint("SAHEL_MAX_TITLE_CHARS"),
+                author=s.getint("SAHEL_MAX_AUTHOR_CHARS"),
+                description=s.getint("SAHEL_MAX_DESCRIPTION_CHARS"),
+                text=s.getint("SAHEL_MAX_TEXT_CHARS"),
+            ),
         )
         timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
         return cls(
@@ -187,8 +196,9 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
         extracted = page.extracted
         if extracted is None:
-            self.stats.inc_value("sahel/no_text")
-            raise NoArticleText(f"no article text on {item.url}")
+            reason = page.no_text_reason or "no article text found"
+            report_no_text(self.stats, self.signals, item.url, reason, item.outlet)
+            raise NoArticleText(f"no article text on {item.url}: {reason}")
         item.title = extracted.title
         item.author = extracted.author
         item.text = extracted.text

@@ -17,7 +17,14 @@ from dataclasses import dataclass, replace
 
 from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
-from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from sahel_crawler.extraction import (
+    ExtractedArticle,
+    ExtractionRules,
+    FieldCaps,
+    cap_article,
+    extract_article,
+    extract_or_reason,
+)
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
 
@@ -48,6 +55,7 @@ class ProcessedPage:
     # the search-index text (title, standfirst and body, folded as the lexicon folds)
     search_text: str | None = None
     keywords_ms: float = 0.0  # CPU time of keyword flagging and of the search text, in the worker
+    no_text_reason: str | None = None  # why `extracted` is None, in words
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class PageSettings:
     language_prefix_chars: int = DEFAULT_PREFIX_CHARS
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
+    caps: FieldCaps | None = None  # None: fields kept whole
 
 
 _settings: PageSettings | None = None  # set in each worker by `init_worker`
@@ -86,12 +95,19 @@ def process_page(
     settings = settings or _settings
     assert settings is not None, "init_worker() was not called"
     start = time.process_time()
-    extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
+    extracted = extract_or_reason(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
     extract_ms = (time.process_time() - start) * 1000
-    if extracted is None or len(extracted.text) < settings.min_text_chars:
-        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
+    if isinstance(extracted, str):
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0, no_text_reason=extracted)
+    if len(extracted.text) < settings.min_text_chars:
+        length, least = len(extracted.text), settings.min_text_chars
+        reason = f"article text of {length} characters, under SAHEL_MIN_TEXT_CHARS ({least})"
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0, no_text_reason=reason)
     text = with_standfirst(extracted.text, extracted.description)
     extracted = replace(extracted, text=text, title=extracted.title or title_hint)
+    if settings.caps is not None:
+        extracted = cap_article(extracted, settings.caps)
+        text = extracted.text
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)
     language_ms = (time.process_time() - start) * 1000

@@ -42,6 +42,15 @@ SAHEL_EXTRACT_MAX_CHARS = 2_000_000
 # sitemaps and section pages may be fetched in all.
 SAHEL_SITEMAP_MAX_DEPTH = 3
 SAHEL_MAX_DISCOVERY_DOCUMENTS = 500
+# Stored fields are cut to these many characters (feed and sitemap titles too): no page or
+# listing can make one row of the database, or one item in memory, arbitrarily large.
+SAHEL_MAX_TITLE_CHARS = 1000
+SAHEL_MAX_AUTHOR_CHARS = 500
+SAHEL_MAX_DESCRIPTION_CHARS = 5000
+SAHEL_MAX_TEXT_CHARS = 1_000_000
+# Entries read from one feed or sitemap document (the sitemaps protocol's cap); the rest is
+# recorded as a feed/sitemap error.
+SAHEL_MAX_LINKS_PER_DOCUMENT = 50_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests):
 # "host:port", or a bare host for the ports of the registry's URLs on it.
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h]

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 # A YAML reader only (no crawler code): the scheduler never imports the code it schedules.
-from sahel_crawler.configfile import ConfigFileError, read_yaml
+from sahel_crawler.configfile import ConfigFileError, clipped, read_yaml, shown
 
 DEFAULT_SCHEDULE = Path(__file__).with_name("default.yaml")
 KINDS = ("crawl", "digest", "command")
@@ -84,18 +84,20 @@ class Schedule:
 def parse_duration(value: Any, where: str) -> int:
     """Seconds from an int or a string such as "90s", "30m", "2h", "1d"; must be positive."""
     if isinstance(value, bool):
-        raise ScheduleError(f"{where}: expected a duration such as 30m, got {value!r}")
+        raise ScheduleError(f"{where}: expected a duration such as 30m, got {shown(value)}")
     if isinstance(value, int):
         seconds = value
     else:
         match = _DURATION.match(str(value))
         if not match:
-            raise ScheduleError(f"{where}: expected a duration such as 90s, 30m, 2h or 1d, got {value!r}")
+            raise ScheduleError(f"{where}: expected a duration such as 90s, 30m, 2h or 1d, got {shown(value)}")
         seconds = int(match[1]) * _UNITS[match[2]]
     if seconds <= 0:
         raise ScheduleError(f"{where}: the duration must be positive")
     if seconds > MAX_DURATION:
-        raise ScheduleError(f"{where}: the duration must be at most {format_duration(MAX_DURATION)}, got {value!r}")
+        raise ScheduleError(
+            f"{where}: the duration must be at most {format_duration(MAX_DURATION)}, got {shown(value)}"
+        )
     return seconds
 
 
@@ -132,18 +134,18 @@ def cron_weekdays(field: str) -> str:
     for part in field.lower().split(","):
         span, slash, step_text = part.partition("/")
         if slash and not (step_text.isdigit() and int(step_text) > 0):
-            raise ValueError(f"weekday step {step_text!r} is not a positive number")
+            raise ValueError(f"weekday step {shown(step_text)} is not a positive number")
         step = int(step_text) if slash else 1
         if span == "*":
             first, last = 0, 6
         elif "-" in span:
             first, last = (_cron_weekday(end) for end in span.split("-", 1))
         elif slash:
-            raise ValueError(f"a weekday step needs a range or * in {part!r}")
+            raise ValueError(f"a weekday step needs a range or * in {shown(part)}")
         else:
             first = last = _cron_weekday(span)
         if first > last:
-            raise ValueError(f"weekday range {span!r} runs backwards")
+            raise ValueError(f"weekday range {shown(span)} runs backwards")
         days.update(d % 7 for d in range(first, last + 1, step))
     if len(days) == 7:
         return "*"
@@ -154,7 +156,7 @@ def _cron_weekday(text: str) -> int:
     if text in _CRON_WEEKDAYS:
         return _CRON_WEEKDAYS.index(text)
     if not text.isdigit() or int(text) > 7:
-        raise ValueError(f"weekday {text!r} is not 0-7 (0 and 7: Sunday) or a name (sun-sat)")
+        raise ValueError(f"weekday {shown(text)} is not 0-7 (0 and 7: Sunday) or a name (sun-sat)")
     return int(text)
 
 
@@ -169,7 +171,7 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
         raise ScheduleError(f"{path}: expected a mapping with a non-empty 'jobs:' mapping at the top")
     unknown = set(raw) - _TOP_KEYS
     if unknown:
-        raise ScheduleError(f"{path}: unknown top-level key {sorted(unknown)[0]!r}")
+        raise ScheduleError(f"{path}: unknown top-level key {shown(sorted(unknown)[0])}")
     base = path.resolve().parent
     return Schedule(
         path=path,
@@ -180,31 +182,33 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
 
 
 def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
-    where = f"{path}: job {jid!r}"
+    where = f"{path}: job {shown(jid)}"
     if not isinstance(jid, str) or not _JOB_ID.match(jid):
         raise ScheduleError(f"{where}: job id must match [a-z0-9_-]+")
     if not isinstance(entry, dict):
         raise ScheduleError(f"{where}: expected a mapping of keys")
     unknown = set(entry) - _JOB_KEYS
     if unknown:
-        raise ScheduleError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        raise ScheduleError(f"{where}: unknown key {shown(sorted(unknown)[0])}")
     kind = entry.get("kind")
     if kind not in KINDS:
-        raise ScheduleError(f"{where}: key 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise ScheduleError(f"{where}: key 'kind' must be one of {', '.join(KINDS)}, got {shown(kind)}")
     if ("every" in entry) == ("cron" in entry):
         raise ScheduleError(f"{where}: give exactly one of the keys 'every' and 'cron'")
     timezone = str(entry.get("timezone", "UTC"))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{where}: key 'timezone': unknown time zone {timezone!r}") from None
+        raise ScheduleError(f"{where}: key 'timezone': unknown time zone {shown(timezone)}") from None
     cron = entry.get("cron")
     if cron is not None:
         cron = " ".join(str(cron).split())
         try:
             cron_trigger(cron, timezone)
         except ValueError as exc:
-            raise ScheduleError(f"{where}: key 'cron': {cron!r} is not a valid cron expression: {exc}") from None
+            raise ScheduleError(
+                f"{where}: key 'cron': {shown(cron)} is not a valid cron expression: {clipped(exc)}"
+            ) from None
     every = parse_duration(entry["every"], f"{where}: key 'every'") if "every" in entry else None
     limit = entry.get("time_limit", DEFAULT_TIME_LIMITS[kind])
     command = _strings(where, "command", entry.get("command", []))
@@ -214,7 +218,7 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
         raise ScheduleError(f"{where}: key 'command' is only for kind command")
     misplaced = sorted({"outlets", "sources", "settings"} & set(entry)) if kind != "crawl" else []
     if misplaced:
-        raise ScheduleError(f"{where}: key {misplaced[0]!r} is only for kind crawl")
+        raise ScheduleError(f"{where}: key {shown(misplaced[0])} is only for kind crawl")
     settings = entry.get("settings", {})
     if not isinstance(settings, dict) or not all(isinstance(k, str) and k for k in settings):
         raise ScheduleError(f"{where}: key 'settings' must map setting names to values")
@@ -243,14 +247,16 @@ def _check_fires(spec: JobSpec, where: str) -> None:
     try:
         next_run = spec.trigger().get_next_fire_time(None, now)
     except (ValueError, OverflowError) as exc:
-        raise ScheduleError(f"{where}: key '{'cron' if spec.cron else 'every'}': {exc}") from None
+        raise ScheduleError(f"{where}: key '{'cron' if spec.cron else 'every'}': {clipped(exc)}") from None
     if next_run is None or next_run - now > FIRE_HORIZON:
-        raise ScheduleError(f"{where}: key 'cron': {spec.cron!r} never runs (no time matches it in the next 5 years)")
+        raise ScheduleError(
+            f"{where}: key 'cron': {shown(spec.cron)} never runs (no time matches it in the next 5 years)"
+        )
 
 
 def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
-        raise ScheduleError(f"{where}: key {key!r} must be a list of strings")
+        raise ScheduleError(f"{where}: key {shown(key)} must be a list of strings")
     return tuple(str(v) for v in value)
 
 

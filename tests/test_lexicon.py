@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from scrapy.utils.test import get_crawler
 
 from pipelines.extract import ExtractionPipeline
+from sahel_crawler import settings as project_settings
 from sahel_crawler.commands.lexicon import lexicon as lexicon_cli
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import LexiconError, article_text, flag_article, load_lexicon
@@ -157,7 +158,10 @@ def test_cli_check_and_test(tmp_path):
 
 
 def _extraction_stage(**settings: object) -> ExtractionPipeline:
-    return ExtractionPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
+    project = {name: getattr(project_settings, name) for name in dir(project_settings) if name.startswith("SAHEL_")}
+    return ExtractionPipeline.from_crawler(
+        get_crawler(settings_dict={**project, "SAHEL_EXTRACT_WORKERS": 0, **settings})
+    )
 
 
 def _page_item(title: str, text: str) -> ArticleItem:

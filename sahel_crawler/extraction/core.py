@@ -20,9 +20,10 @@ from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
 
+from .controls import remove_control_characters
 from .dates import has_offset, htmldate_date, parse_date, url_date
+from .nesting import parse_html
 from .rules import ExtractionRules, css_to_xpath
 from .scoring import shingles
 from .structured import PageMetadata, page_metadata
@@ -235,10 +236,10 @@ def _declared_date(url: str, meta: PageMetadata) -> bool:
     return _declared(meta)[0] is not None or url_date(url) is not None
 
 
-def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> ExtractedArticle | None:
-    tree = load_html(html[:max_chars])
+def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> ExtractedArticle | str:
+    tree = parse_html(remove_control_characters(html[:max_chars]))
     if tree is None:
-        return None
+        return "the page does not parse as HTML"
     meta = page_metadata(tree)
     if rules.drop_selectors:
         tree = deepcopy(tree)
@@ -249,7 +250,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         text = _generic_body(tree, url)
     text = _article_body(text, meta, tree)
     if len(text.strip()) < MIN_TEXT_CHARS:
-        return None
+        return f"no article text found ({len(text.strip())} characters of body)"
 
     rule_title = _first_text(tree, rules.title_selector)
     rule_author = _first_text(tree, rules.author_selector)
@@ -282,13 +283,23 @@ def extract_article(
     """Extract an article from a decoded page; None when the page holds no article text.
 
     `html` must be the decoded page (`response.text`), never bytes. Input beyond `max_chars`
-    characters is cut. Never raises: a page that defeats the parser is logged at debug level and
-    counted by the caller as a page without text.
+    characters is cut. Never raises (see `extract_or_reason`).
+    """
+    article = extract_or_reason(html, url, rules=rules, max_chars=max_chars)
+    return article if isinstance(article, ExtractedArticle) else None
+
+
+def extract_or_reason(
+    html: str, url: str, *, rules: ExtractionRules | None = None, max_chars: int = MAX_HTML_CHARS
+) -> ExtractedArticle | str:
+    """`extract_article`, with the reason in words instead of None when the page holds no text.
+
+    Never raises: a page that defeats the parser gives the exception as its reason.
     """
     if not isinstance(html, str) or not html.strip():
-        return None
+        return "empty page"
     try:
         return _extract(html, url or "", rules or ExtractionRules(), max_chars)
-    except Exception:  # one hostile page must never stop the crawl
+    except Exception as exc:  # one hostile page must never stop the crawl
         log.debug("extraction failed on %s", url, exc_info=True)
-        return None
+        return f"the extractor failed: {type(exc).__name__}: {exc}"[:300]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sahel_crawler.configfile import ConfigFileError, read_yaml
+from sahel_crawler.configfile import ConfigFileError, read_yaml, shown
 from sahel_crawler.lexicon.matcher import Matcher
 from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
 from sahel_crawler.text.fold import fold_key
@@ -48,7 +48,7 @@ class Lexicon:
         return ids
 
     def __repr__(self) -> str:
-        return f"Lexicon({self.source!r}, {len(self.concepts)} concepts, version {self.version})"
+        return f"Lexicon({shown(self.source)}, {len(self.concepts)} concepts, version {self.version})"
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
@@ -70,20 +70,20 @@ def parse_lexicon(raw: Any, file: str = "<lexicon>") -> dict[str, Concept]:
         raise LexiconError(f"{file}: key 'concepts': expected a list of concepts at the top level")
     unknown = set(raw) - {"concepts", "format", "anchors"}
     if unknown:
-        raise LexiconError(f"{file}: key {sorted(unknown)[0]!r}: unknown top-level key")
+        raise LexiconError(f"{file}: key {shown(sorted(unknown)[0])}: unknown top-level key")
     concepts: dict[str, Concept] = {}
     for index, item in enumerate(raw["concepts"]):
         concept = _parse_concept(item, index, file)
         if concept.id in concepts:
-            raise LexiconError(f"{file}: concept {concept.id!r}: key 'id': defined twice")
+            raise LexiconError(f"{file}: concept {shown(concept.id)}: key 'id': defined twice")
         concepts[concept.id] = concept
     for concept in concepts.values():
         for form in concept.all_forms():
             for need in form.needs:
                 if need not in concepts:
                     raise LexiconError(
-                        f"{file}: concept {concept.id!r}: key 'needs': unknown concept {need!r}"
-                        f" (form {form.text!r})"
+                        f"{file}: concept {shown(concept.id)}: key 'needs': unknown concept {shown(need)}"
+                        f" (form {shown(form.text)})"
                     )
     return concepts
 
@@ -94,18 +94,18 @@ def _parse_concept(item: Any, index: int, file: str) -> Concept:
         raise LexiconError(f"{where}: expected a mapping with id, category, labels, forms")
     cid = item.get("id")
     if not isinstance(cid, str) or not _ID.match(cid):
-        raise LexiconError(f"{where}: key 'id': expected lower-case letters, digits and _ (got {cid!r})")
-    where = f"{file}: concept {cid!r}"
+        raise LexiconError(f"{where}: key 'id': expected lower-case letters, digits and _ (got {shown(cid)})")
+    where = f"{file}: concept {shown(cid)}"
 
     def fail(key: str, problem: str) -> LexiconError:
-        return LexiconError(f"{where}: key {key!r}: {problem}")
+        return LexiconError(f"{where}: key {shown(key)}: {problem}")
 
     unknown = set(item) - _CONCEPT_KEYS
     if unknown:
         raise fail(sorted(unknown)[0], f"unknown key (allowed: {', '.join(sorted(_CONCEPT_KEYS))})")
     category = item.get("category")
     if not isinstance(category, str) or not _ID.match(category):
-        raise fail("category", f"expected a lower-case word such as armed_group (got {category!r})")
+        raise fail("category", f"expected a lower-case word such as armed_group (got {shown(category)})")
     labels = item.get("labels")
     if not isinstance(labels, dict) or set(labels) != set(LANGUAGES):
         raise fail("labels", "expected a label in each of ar, fr, en")
@@ -137,21 +137,21 @@ def _parse_form(entry: Any, lang: str, fail: Any) -> Form:
     if isinstance(entry, str):
         entry = {"form": entry}
     if not isinstance(entry, dict):
-        raise fail(key, f"expected a string or a mapping with 'form' (got {entry!r})")
+        raise fail(key, f"expected a string or a mapping with 'form' (got {shown(entry)})")
     unknown = set(entry) - _FORM_KEYS
     if unknown:
         raise fail(f"{key}.{sorted(unknown)[0]}", f"unknown key (allowed: {', '.join(sorted(_FORM_KEYS))})")
     text = entry.get("form")
     if not isinstance(text, str) or not fold_key(text):
-        raise fail(f"{key}.form", f"expected a non-empty string (got {text!r})")
+        raise fail(f"{key}.form", f"expected a non-empty string (got {shown(text)})")
     needs = entry.get("needs", [])
     if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
         raise fail(f"{key}.needs", "expected a list of concept ids")
     for flag in ("weak", "exact_case"):
         if not isinstance(entry.get(flag, False), bool):
-            raise fail(f"{key}.{flag}", f"expected true or false (form {text!r})")
+            raise fail(f"{key}.{flag}", f"expected true or false (form {shown(text)})")
     if needs and not entry.get("weak", False):
-        raise fail(f"{key}.needs", f"only weak forms need support (form {text!r}: add 'weak: true')")
+        raise fail(f"{key}.needs", f"only weak forms need support (form {shown(text)}: add 'weak: true')")
     return Form(
         text=text.strip(),
         language=lang,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sahel_crawler.configfile import ConfigFileError, parse_yaml, read_yaml
+from sahel_crawler.configfile import ConfigFileError, clipped, parse_yaml, read_yaml, shown
 from sahel_crawler.extraction.rules import ExtractionRules
 from sahel_crawler.text.urls import UrlRules
 
@@ -128,20 +128,20 @@ def _parse_registry(path: Path, raw: Any) -> Registry:
         raise RegistryError(f"{path}: expected a mapping with a non-empty 'outlets:' mapping at the top")
     extra = set(raw) - {"outlets"}
     if extra:
-        raise RegistryError(f"{path}: unknown top-level key {sorted(extra)[0]!r}")
+        raise RegistryError(f"{path}: unknown top-level key {shown(sorted(extra)[0])}")
     outlets = {oid: _parse_outlet(path, oid, entry) for oid, entry in raw["outlets"].items()}
     return Registry(path=path, outlets=outlets)
 
 
 def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
-    where = f"{path}: outlet {oid!r}"
+    where = f"{path}: outlet {shown(oid)}"
     if not isinstance(oid, str) or not _OUTLET_ID.match(oid):
         raise RegistryError(f"{where}: outlet id must match [a-z0-9_-]+")
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a mapping of keys")
     unknown = set(entry) - _KNOWN_KEYS
     if unknown:
-        raise RegistryError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        raise RegistryError(f"{where}: unknown key {shown(sorted(unknown)[0])}")
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RegistryError(f"{where}: key 'name' is required (a non-empty string)")
@@ -153,7 +153,7 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         try:
             hosts.add(ascii_host(host))
         except ValueError:
-            raise RegistryError(f"{where}: key 'hosts': {host!r} is not a host name") from None
+            raise RegistryError(f"{where}: key 'hosts': {shown(host)} is not a host name") from None
     rules = {key: _rules(where, key, entry.get(key), parse) for key, parse in _RULES.items()}
     verify_tls = entry.get("verify_tls", True)
     if not isinstance(verify_tls, bool):
@@ -172,11 +172,11 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
 
 def _rules(where: str, key: str, value: Any, parse: Any) -> Any:
     if value is not None and not isinstance(value, dict):
-        raise RegistryError(f"{where}: key {key!r} must be a mapping")
+        raise RegistryError(f"{where}: key {shown(key)} must be a mapping")
     try:
         return parse(value or {})
     except ValueError as exc:
-        raise RegistryError(f"{where}: key {key!r}: {exc}") from None
+        raise RegistryError(f"{where}: key {shown(key)}: {clipped(exc)}") from None
 
 
 def _str_list(where: str, key: str, value: Any) -> list[str]:
@@ -185,7 +185,7 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise RegistryError(f"{where}: key {key!r} must be a list of strings")
+        raise RegistryError(f"{where}: key {shown(key)} must be a list of strings")
     return [v.strip() for v in value]
 
 
@@ -197,9 +197,11 @@ def _url_list(where: str, key: str, value: Any) -> list[str]:
             host, _ = parts.hostname, parts.port  # both raise on what Scrapy could not request
             ascii_host(host or "")
         except ValueError as exc:
-            raise RegistryError(f"{where}: key {key!r}: {url!r} is not a usable URL: {exc}") from None
+            raise RegistryError(
+                f"{where}: key {shown(key)}: {shown(url)} is not a usable URL: {clipped(exc)}"
+            ) from None
         if parts.scheme not in ("http", "https") or not host:
-            raise RegistryError(f"{where}: key {key!r}: {url!r} is not an http(s) URL")
+            raise RegistryError(f"{where}: key {shown(key)}: {shown(url)} is not an http(s) URL")
     return urls
 
 
@@ -212,7 +214,7 @@ def ascii_host(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValueError(f"{host!r} is not a valid host name ({exc})") from None
+        raise ValueError(f"{shown(host)} is not a valid host name ({clipped(exc)})") from None
 
 
 def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
@@ -221,7 +223,9 @@ def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
-            raise RegistryError(f"{where}: key {key!r}: bad regular expression {pattern!r}: {exc}") from None
+            raise RegistryError(
+                f"{where}: key {shown(key)}: bad regular expression {shown(pattern)}: {clipped(exc)}"
+            ) from None
     return tuple(compiled)
 
 
