@@ -35,7 +35,6 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
-DEFAULT_PREFIX_CHARS = 400
 DEFAULT_TRIALS = 2
 DEFAULT_LANGUAGES = (
     *("ar", "fr", "en"),
@@ -72,7 +71,7 @@ def candidate_languages(value: str | Iterable[str] | None) -> tuple[str, ...] | 
 def detect_languages_setting(settings: Any) -> tuple[str, ...] | None:
     """SAHEL_DETECT_LANGUAGES of Scrapy `settings`, checked; ValueError names the setting."""
     try:
-        return candidate_languages(settings.getlist("SAHEL_DETECT_LANGUAGES", list(DEFAULT_LANGUAGES)))
+        return candidate_languages(settings.getlist("SAHEL_DETECT_LANGUAGES"))
     except ValueError as exc:
         raise ValueError(f"SAHEL_DETECT_LANGUAGES: {exc}") from None
 
@@ -94,7 +93,7 @@ def _factory(languages: tuple[str, ...] | None) -> DetectorFactory:
 
 def detect_language(
     text: str,
-    prefix_chars: int = DEFAULT_PREFIX_CHARS,
+    prefix_chars: int,
     trials: int = DEFAULT_TRIALS,
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES,
 ) -> tuple[str, float] | None:

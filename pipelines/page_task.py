@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
+from pipelines.language import DEFAULT_LANGUAGES, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
@@ -57,7 +57,7 @@ class PageSettings:
     rules: dict[str, ExtractionRules]
     min_text_chars: int
     max_chars: int
-    language_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    language_prefix_chars: int
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
 
@@ -71,7 +71,9 @@ def init_worker(settings: PageSettings) -> None:
     _settings = settings
     warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
     extract_article(warm, "http://localhost/warm-up")
-    detect_language("Le Sahel est une région d'Afrique de l'Ouest.", languages=settings.languages)
+    detect_language(
+        "Le Sahel est une région d'Afrique de l'Ouest.", settings.language_prefix_chars, languages=settings.languages
+    )
 
 
 def process_page(

@@ -48,9 +48,6 @@ RUN_COUNTERS_FROM_STATS = {
     "errors": "sahel/errors",
 }
 
-DEFAULT_BATCH_SIZE = 100
-DEFAULT_BATCH_SECONDS = 1.0
-
 
 def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
     """The storage record of a finished item."""
@@ -137,8 +134,8 @@ class StoragePipeline:
         SAHEL_DB_URL               the database.
         SAHEL_SOURCES_PATH         the registry (outlet names).
         SAHEL_OUTLETS              the outlets this crawl covers.
-        SAHEL_STORE_BATCH_SIZE     most items per write transaction (100; below 2: one by one).
-        SAHEL_STORE_BATCH_SECONDS  longest wait of an item for its batch to fill (1.0).
+        SAHEL_STORE_BATCH_SIZE     most items per write transaction (below 2: one by one).
+        SAHEL_STORE_BATCH_SECONDS  longest wait of an item for its batch to fill.
         SAHEL_RUN_ID_FILE          a file to append the run's id to once recorded (the scheduler's).
     """
 
@@ -148,8 +145,8 @@ class StoragePipeline:
         outlets: dict[str, str],
         stats: Any,
         *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        batch_seconds: float = DEFAULT_BATCH_SECONDS,
+        batch_size: int,
+        batch_seconds: float,
         run_id_file: str | None = None,
     ) -> None:
         self.db_url = db_url
@@ -177,8 +174,8 @@ class StoragePipeline:
             settings["SAHEL_DB_URL"],
             {o.id: o.name for o in selected},
             crawler.stats,
-            batch_size=settings.getint("SAHEL_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
-            batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS", DEFAULT_BATCH_SECONDS),
+            batch_size=settings.getint("SAHEL_STORE_BATCH_SIZE"),
+            batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS"),
             run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -383,5 +380,3 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]
-
-

@@ -32,7 +32,7 @@ class CollectorTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CollectorTuning:
-        threshold = crawler.settings.getint("SAHEL_GC_YOUNG_THRESHOLD", 10_000)
+        threshold = crawler.settings.getint("SAHEL_GC_YOUNG_THRESHOLD")
         if threshold <= 0:
             raise NotConfigured
         extension = cls(threshold)

@@ -29,7 +29,7 @@ class DiskQueueScheduler(Scheduler):
 
     def __init__(self, *args: Any, jobdir: str | None = None, crawler: Any = None, **kwargs: Any) -> None:
         self._temporary: str | None = None
-        if jobdir is None and crawler is not None and crawler.settings.getbool("SAHEL_DISK_QUEUE", True):
+        if jobdir is None and crawler is not None and crawler.settings.getbool("SAHEL_DISK_QUEUE"):
             self._temporary = jobdir = tempfile.mkdtemp(prefix="sahel-frontier-")
         super().__init__(*args, jobdir=jobdir, crawler=crawler, **kwargs)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scrapy.utils.test import get_crawler
 
 from pipelines.extract import ExtractionPipeline
 from sahel_crawler.commands.lexicon import lexicon as lexicon_cli
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import LexiconError, article_text, flag_article, load_lexicon
+from tests.conftest import project_crawler
 
 LEX = load_lexicon()
 
@@ -157,7 +157,7 @@ def test_cli_check_and_test(tmp_path):
 
 
 def _extraction_stage(**settings: object) -> ExtractionPipeline:
-    return ExtractionPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
+    return ExtractionPipeline.from_crawler(project_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
 
 
 def _page_item(title: str, text: str) -> ArticleItem:

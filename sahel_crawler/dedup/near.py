@@ -49,7 +49,7 @@ class NearDuplicateIndex:
     def __init__(
         self,
         *,
-        threshold: float = 0.4,
+        threshold: float,
         num_perm: int = 128,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         seed: int = 1,
