@@ -20,15 +20,13 @@ from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
+from storage.documents import contains_standfirst
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
     """The body led by its standfirst when the extractor left it out: the standfirst is part of
     the article (it often carries the key names), and flagging and search must see it."""
-    if not standfirst:
-        return text
-    head = " ".join(standfirst.split())[:60].rstrip(".…")
-    if not head or head in " ".join(text.split()):
+    if not standfirst or contains_standfirst(text, standfirst):
         return text
     return f"{standfirst.strip()}\n{text}"
 

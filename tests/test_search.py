@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.commands.search import search_command
+from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
 from storage import repository as repo
 from storage.db import open_database, session_factory
@@ -27,7 +28,6 @@ from storage.search import (
     pending_articles,
     search,
     sync_index,
-    word_variants,
 )
 from tests.test_postgres_storage import BACKENDS, DAY, fill, sample_articles, throwaway_database
 
@@ -46,7 +46,7 @@ def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def urls(factory, query: str, flt: ArticleFilter | None = None, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
     with factory() as session:
-        return [h.url for h in search(session, fold_key(query), flt, **kwargs)]
+        return [h.url for h in search(session, fold_key(query), flt, word_variants=word_variants, **kwargs)]
 
 
 def test_arabic_spellings_and_proclitics_are_found(indexed) -> None:  # type: ignore[no-untyped-def]
@@ -91,22 +91,20 @@ def test_filters(indexed) -> None:  # type: ignore[no-untyped-def]
 def test_ranking_snippets_and_limit(indexed) -> None:  # type: ignore[no-untyped-def]
     _, factory = indexed
     with factory() as session:
-        hits = search(session, fold_key("أزواد"), limit=5)
+        hits = search(session, fold_key("أزواد"), limit=5, word_variants=word_variants)
         assert hits[0].url == "https://f24.example/ar/1"  # in its title and its text
         assert hits[0].rank > hits[1].rank
         assert "[ازواد]" in hits[0].snippet and "[بازواد]" in hits[1].snippet
-        assert len(search(session, fold_key("mali"), limit=1)) == 1
+        assert len(search(session, fold_key("mali"), limit=1, word_variants=word_variants)) == 1
         with pytest.raises(ValueError):
-            search(session, "mali", limit=0)
+            search(session, "mali", limit=0, word_variants=word_variants)
 
 
 def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url, factory = indexed
     both = urls(factory, "أزواد")
     with factory() as session:
-        dated = session.execute(
-            select(Article.url, Article.dated_at).where(Article.url.in_(both))
-        ).all()
+        dated = session.execute(select(Article.url, Article.dated_at).where(Article.url.in_(both))).all()
     newest = max(dated, key=lambda row: row[1])[0]
     monkeypatch.setattr("storage.search.PG_RANK_CANDIDATES", 1)
     if url.startswith("postgresql"):
@@ -131,7 +129,7 @@ def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypat
 def test_hostile_queries_are_just_words(indexed, query: str) -> None:  # type: ignore[no-untyped-def]
     _, factory = indexed
     with factory() as session:
-        search(session, fold_key(query))
+        search(session, fold_key(query), word_variants=word_variants)
         assert session.scalar(select(func.count()).select_from(Article)) == 5
 
 
