@@ -22,6 +22,7 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
+from sahel_crawler.settings import SAHEL_EXTRACT_MAX_CHARS
 from sahel_crawler.text.language_tags import normalise_language
 
 from .dates import declared_date, has_offset, htmldate_date, url_date
@@ -31,9 +32,9 @@ from .structured import PageMetadata, page_metadata
 
 log = logging.getLogger(__name__)
 
-# Pages are cut to this many characters before parsing (mirrors SAHEL_EXTRACT_MAX_CHARS):
-# article pages are far smaller, and lxml's cost grows with the input.
-MAX_HTML_CHARS = 2_000_000
+# Pages are cut to this many characters before parsing: article pages are far smaller, and
+# lxml's cost grows with the input.
+MAX_HTML_CHARS = SAHEL_EXTRACT_MAX_CHARS
 # Under this many characters the precision-mode text is suspect and default mode is tried too.
 SHORT_TEXT_CHARS = 300
 # JSON-LD articleBody replaces the extracted body when the body is shorter than this share of it.
