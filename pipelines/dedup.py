@@ -54,7 +54,7 @@ class DedupPipeline:
     Settings:
         SAHEL_DEDUP_ENABLED      False disables the stage (NotConfigured).
         SAHEL_DEDUP_WINDOW_DAYS  signatures created in this many days are loaded at start.
-        SAHEL_DEDUP_MAX_ITEMS    most signatures held in memory, newest kept (~10 KB each).
+        SAHEL_DEDUP_MAX_ITEMS    most signatures held in memory, newest kept.
         SAHEL_DEDUP_THRESHOLD    estimated Jaccard similarity of word shingles from which two
                                  texts are near-duplicates.
         SAHEL_DB_URL             the database.

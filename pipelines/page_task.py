@@ -6,8 +6,8 @@ index and the database writes on one interpreter lock, and it is what limits a c
 everything that only needs the page's text is done here instead, on the other cores.
 
 This module imports nothing from Scrapy, Twisted or SQLAlchemy, so each worker process holds only
-trafilatura, the language profiles, the lexicon and the text helpers (about 50 MB less per worker
-than importing the pipeline module would cost). `pipelines.extract` sends the pages.
+trafilatura, the language profiles, the lexicon and the text helpers, not the crawler's libraries.
+`pipelines.extract` sends the pages.
 """
 
 from __future__ import annotations

@@ -48,8 +48,8 @@ SAHEL_REFRESH = False
 SAHEL_DEDUP_ENABLED = True
 # Near-duplicate signatures created in this many days are loaded at start.
 SAHEL_DEDUP_WINDOW_DAYS = 30.0
-# Most signatures held in memory, newest kept (~10 KB each: 10k is about 100 MB). Syndicated
-# copies appear within days; 10k covers a month of a few hundred articles a day.
+# Most signatures held in memory, newest kept (memory per signature: docs/performance.md).
+# Syndicated copies appear within days; 10k covers a month of a few hundred articles a day.
 SAHEL_DEDUP_MAX_ITEMS = 10_000
 # Estimated Jaccard similarity of word 3-shingles from which two bodies are near-duplicates.
 SAHEL_DEDUP_THRESHOLD = 0.4
@@ -92,9 +92,9 @@ CONCURRENT_REQUESTS = 16
 # the default (100) only adds scheduling overhead on the reactor thread.
 CONCURRENT_ITEMS = 4
 # Scrapy stops downloading while the pages it is processing hold more than this many bytes. An
-# article waits in the storage stage until its batch commits (up to SAHEL_STORE_BATCH_SIZE pages
-# of 100-150 KB each on real outlets): at Scrapy's 5 MB every batch paused the downloads and left
-# the extraction workers idle.
+# article waits in the storage stage until its batch commits, so the limit must hold a store
+# batch of real pages, or every batch pauses the downloads and idles the extraction workers
+# (docs/performance.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 12_000_000
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25

@@ -6,10 +6,10 @@ folded query finds every spelling the folding unifies. On SQLite the FTS5 table
 `article_search_fts` indexes that column (kept in step by triggers); on PostgreSQL a generated
 `search_vector` column with a GIN index does. Both are made by the migrations.
 
-Arabic attaches proclitics (و ف ب ل ك and the article ال) to the word that follows, so the
-caller's `word_variants` expands a query word to the word with each of them (ازواد also matches
-بازواد and والازواد), the same prefixes the keyword engine accepts. Latin words are split at apostrophes (l'azawad)
-by both databases' tokenizers, as here.
+Arabic attaches proclitics (و ف ب ل ك and the article ال) to the word that follows, so the caller's
+`word_variants` expands a query word to the word with each of them (ازواد also matches بازواد and
+والازواد), the same prefixes the keyword engine accepts. Latin words are split at apostrophes
+(l'azawad) by both databases' tokenizers, as here.
 
 Functions take a session and never commit, except `sync_index`, which takes a sessionmaker and
 commits batch by batch. Every value reaches the database as a bound parameter.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +52,7 @@ article_search = Table(
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
     Column("search_text", Text, nullable=False),
     Column("indexed_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("index_format", Integer, nullable=False, server_default="1"),
 )
 
 # The FTS5 table of SQLite and the generated tsvector column of PostgreSQL (made by migrations).
@@ -98,17 +99,25 @@ def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[article_search.c.article_id],
-            set_={"search_text": statement.excluded.search_text, "indexed_at": statement.excluded.indexed_at},
+            set_={
+                "search_text": statement.excluded.search_text,
+                "indexed_at": statement.excluded.indexed_at,
+                "index_format": statement.excluded.index_format,
+            },
         ),
-        [{"article_id": article_id, "search_text": text, "indexed_at": now} for article_id, text in documents],
+        [
+            {"article_id": article_id, "search_text": text, "indexed_at": now, "index_format": INDEX_FORMAT}
+            for article_id, text in documents
+        ],
     )
 
 
-# Rows indexed before this moment hold the text in an older form and are indexed again by the
-# next sync (`sahel db upgrade`, `sahel search`). Move it to the release time whenever what the
-# index holds changes (the folding, `storage.documents`): since 2026-11-24, the characters that
-# the back ends' tokenizers treat differently are spaces, and the standfirst is not doubled.
-INDEX_FORMAT_SINCE = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+# The form of the text the index holds; rows of a lower number are indexed again by the next
+# sync (`sahel db upgrade`, `sahel search`). Add one whenever what the index holds changes (the
+# folding, `storage.documents`). 2: the characters the back ends' tokenizers treat differently
+# are spaces, and the standfirst the body begins with is not doubled; 3: nor is a standfirst the
+# page cut short.
+INDEX_FORMAT = 3
 
 
 def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str | None, str | None, str]]:
@@ -116,7 +125,7 @@ def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str 
     (id, title, description, text)."""
     stale = or_(
         article_search.c.article_id.is_(None),
-        article_search.c.indexed_at < INDEX_FORMAT_SINCE,
+        article_search.c.index_format < INDEX_FORMAT,
         and_(Article.updated_at.is_not(None), Article.updated_at > article_search.c.indexed_at),
     )
     rows = session.execute(
