@@ -170,7 +170,7 @@ def test_extraction_stage_sets_hits_and_version():
     pipeline = _extraction_stage(SAHEL_LEXICON_PATH=None, SAHEL_MIN_TEXT_CHARS=10)
     body = "أعلنت جماعة نصرة الإسلام والمسلمين مسؤوليتها عن الهجوم على قاعدة عسكرية. " * 3
     item = asyncio.run(pipeline.process_item(_page_item("هجوم في كيدال شمال مالي", body)))
-    assert item.keywords == ["kidal", "mali", "jnim"]
+    assert [hit["concept"] for hit in item.keyword_hits] == ["kidal", "mali", "jnim"]
     assert item.lexicon_version == LEX.version
     assert set(item.keyword_hits[0]) == {f.name for f in dataclasses.fields(LEX.match("Kidal")[0])}
 

@@ -78,7 +78,6 @@ class Matcher:
     """The compiled automaton of a set of concepts; build once, call `match` per text."""
 
     def __init__(self, concepts: dict[str, Concept]) -> None:
-        self._concepts = concepts
         table: dict[str, list[_Entry]] = {}
 
         def add(text: str, entry_args: dict) -> None:
