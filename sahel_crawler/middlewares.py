@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import socket
 import string
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from sahel_crawler.signals import report_failure
+from sahel_crawler.sources import registry_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +75,52 @@ def is_internal_host(host: str) -> bool:
     return address is not None and is_internal_address(address)
 
 
-def allowed_private_hosts(settings: Any) -> frozenset[str]:
-    """SAHEL_ALLOWED_PRIVATE_HOSTS as a set of lower-case hosts, exempted as written."""
-    return frozenset(h.strip().lower() for h in settings.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") if h.strip())
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class AllowedPrivateHosts:
+    """SAHEL_ALLOWED_PRIVATE_HOSTS: lower-case internal hosts, as written, and the ports on which
+    each may be fetched."""
+
+    ports: dict[str, frozenset[int]]
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts exempted on some port (what the resolver, which sees no port, exempts)."""
+        return frozenset(self.ports)
+
+    def allows(self, host: str, port: int) -> bool:
+        """True when `host` is exempted on `port`."""
+        return port in self.ports.get(host, ())
+
+
+def url_port(url: str) -> int | None:
+    """The port a URL connects to (its scheme's default when it names none); None if it has none."""
+    parts = urlsplit(url)
+    return parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+def allowed_private_hosts(settings: Any) -> AllowedPrivateHosts:
+    """SAHEL_ALLOWED_PRIVATE_HOSTS: a `host:port` entry exempts that port of the host; a bare host,
+    the ports of the registry's URLs on that host (feeds, sitemaps, sections), and no other.
+    ValueError for an entry that is neither."""
+    registry_ports: dict[str, set[int]] = {}
+    for outlet in registry_from_settings(settings).outlets.values():
+        for _, url in outlet.start_urls():
+            port = url_port(url)
+            if port is not None:
+                registry_ports.setdefault((urlsplit(url).hostname or "").lower(), set()).add(port)
+    ports: dict[str, set[int]] = {}
+    for entry in settings.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS"):
+        try:
+            parts = urlsplit(f"//{entry.strip()}")
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            raise ValueError(f"SAHEL_ALLOWED_PRIVATE_HOSTS: {entry!r} is not a host or host:port") from None
+        if host:
+            ports.setdefault(host, set()).update([port] if port else registry_ports.get(host, ()))
+    return AllowedPrivateHosts({host: frozenset(p) for host, p in ports.items()})
 
 
 def refuse_internal(stats: Any, request: Any, reason: str) -> NoReturn:
@@ -97,10 +142,11 @@ class PrivateAddressMiddleware:
     one next (DNS rebinding) through.
 
     Settings: SAHEL_ALLOWED_PRIVATE_HOSTS (hosts exempted as written, e.g. the loopback replay in
-    tests; a name that merely resolves to an allowed address is not exempted).
+    tests, on the ports `allowed_private_hosts` gives them; a name that merely resolves to an
+    allowed address is not exempted).
     """
 
-    def __init__(self, allowed: frozenset[str], stats: Any) -> None:
+    def __init__(self, allowed: AllowedPrivateHosts, stats: Any) -> None:
         self.allowed = allowed
         self.stats = stats
 
@@ -110,9 +156,20 @@ class PrivateAddressMiddleware:
 
     def process_request(self, request: Any, spider: Any = None) -> None:
         host = (urlsplit(request.url).hostname or "").lower()
-        if host not in self.allowed and is_internal_host(host):
+        if host in self.allowed.hosts:
+            port = url_port(request.url) or 0
+            if not self.allowed.allows(host, port):
+                allowed = ", ".join(map(str, sorted(self.allowed.ports[host]))) or "none"
+                reason = f"refused port {port} of {host}: SAHEL_ALLOWED_PRIVATE_HOSTS allows its ports {allowed} only"
+                refuse_internal(self.stats, request, reason)
+        elif is_internal_host(host):
             refuse_internal(self.stats, request, f"refused internal address {host}")
         return None
+
+
+def is_robots_request(request: Any) -> bool:
+    """True for the robots.txt requests Scrapy's robots.txt middleware makes."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlsplit(request.url).path == "/robots.txt"
 
 
 class RobotsServerErrorMiddleware:
@@ -131,9 +188,7 @@ class RobotsServerErrorMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Any, response: Response, spider: Any = None) -> Response:
-        if response.status < 500 or urlsplit(request.url).path != "/robots.txt":
-            return response
-        if not request.meta.get("dont_obey_robotstxt"):
+        if response.status < 500 or not is_robots_request(request):
             return response
         reason = f"HTTP {response.status} on robots.txt: the host is treated as disallowing everything"
         report_failure(self.crawler.stats, self.crawler.signals, logger, request.url, "robots", reason, None)

@@ -77,7 +77,8 @@ class PrivateAddressResolver(CachingThreadedResolver):
         # Scrapy builds the resolver once per process, passing the CrawlerProcess (which has the
         # crawl's settings) as `crawler`.
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allowed = allowed_private_hosts(crawler.settings)
+        # no port here: the ports of allowed hosts are checked by PrivateAddressMiddleware
+        resolver.allowed = allowed_private_hosts(crawler.settings).hosts
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:

@@ -31,6 +31,10 @@ def test_missing_sources_file_exits_2(tmp_path: Path) -> None:
         ("outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    allow: ['(']\n", "bad regular expression"),
         ("outlets:\n  a:\n    name: A\n", "at least one of"),
         ("outlets:\n  a:\n    name: A\n    feeds: [ftp://x.test/rss]\n", "not an http(s) URL"),
+        (
+            "outlets:\n  a:\n    name: A\n    feeds: [http://x.test/rss]\n    verify_tls: sometimes\n",
+            "'verify_tls' must be true or false",
+        ),
         # urlsplit accepts these, Scrapy could not request them: refused before any fetch
         ("outlets:\n  a:\n    name: A\n    feeds: ['http://x.test:99999/rss']\n", "not a usable URL"),
         ("outlets:\n  a:\n    name: A\n    feeds: ['http://[::1/rss']\n", "not a usable URL"),
@@ -89,6 +93,10 @@ def test_python_m_equals_the_console_script() -> None:
         ("SAHEL_STORE_BATCH_SIZE=many", "SAHEL_STORE_BATCH_SIZE: 'many' is not an integer"),
         ("SAHEL_DEDUP_THRESHOLD=2", "SAHEL_DEDUP_THRESHOLD: 2.0 is not in (0, 1]"),
         ("SAHEL_DEDUP_ENABLED=maybe", "SAHEL_DEDUP_ENABLED: 'maybe' is not true or false"),
+        (
+            "SAHEL_ALLOWED_PRIVATE_HOSTS=127.0.0.1:99999",
+            "SAHEL_ALLOWED_PRIVATE_HOSTS: '127.0.0.1:99999' is not a host or host:port",
+        ),
     ],
 )
 def test_a_mistyped_crawl_setting_exits_2_naming_it(tmp_path: Path, setting: str, expected: str) -> None:

@@ -5,9 +5,13 @@ tests/test_arabic_normalise.py; escaping in rendered digests: tests/test_digest.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
+import time
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,7 +30,9 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.selectreactor import SelectReactor
 from twisted.python.failure import Failure
 
+from bench.crawl import process_tree
 from sahel_crawler.crawl import crawl_settings
+from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
 from sahel_crawler.digest.safety import clean_text, safe_url
 from sahel_crawler.middlewares import (
     PrivateAddressError,
@@ -38,7 +44,9 @@ from sahel_crawler.resolver import InternalAnswerError, PrivateAddressResolver, 
 from sahel_crawler.spiders.news import classify_failure
 from sahel_crawler.text.arabic import normalize_arabic
 from sahel_crawler.text.urls import canonicalize_url
-from tests.conftest import run_sahel
+from tests.conftest import run_sahel, start_sahel
+from tests.faults import FaultServer
+from tests.faults import resources as r
 
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 BIDI_AND_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -52,6 +60,12 @@ def test_crawl_settings_follow_scrapys_security_advice() -> None:
     s = crawl_settings(db_url="sqlite:///x.db")
     assert _version(scrapy.__version__) >= (2, 11, 1), "decompression-bomb and redirect advisories fixed"
     assert s.getbool("TELNETCONSOLE_ENABLED") is False
+    assert s.getbool("REMOTE_CONTROL_ENABLED") is False  # an HTTP endpoint running any Python code
+    assert s.getbool("DOWNLOAD_VERIFY_CERTIFICATES") is True
+    assert 0 < s.getint("SAHEL_MAX_HEADER_BYTES") <= 1024 * 1024 and 0 < s.getint("SAHEL_MAX_HEADER_COUNT") <= 1000
+    assert {s.getdict("DOWNLOAD_HANDLERS")[scheme] for scheme in ("http", "https")} == {
+        "sahel_crawler.download.SahelDownloadHandler"
+    }
     handlers = s.getdict("DOWNLOAD_HANDLERS")
     assert all(handlers.get(scheme, "missing") is None for scheme in ("file", "data", "ftp", "s3"))
     assert s.getbool("ROBOTSTXT_OBEY") and not s.getbool("COOKIES_ENABLED")
@@ -69,6 +83,49 @@ def test_crawl_settings_follow_scrapys_security_advice() -> None:
     refused = order.index("sahel_crawler.resolver.RefusedLookupMiddleware")
     assert refused > order.index("scrapy.downloadermiddlewares.retry.RetryMiddleware")  # its process_exception first
     assert s.getlist("SAHEL_ALLOWED_PRIVATE_HOSTS") == []  # production allows no internal address
+
+
+def _listening_tcp_ports(pids: list[int]) -> set[int]:
+    """The TCP ports on which any of `pids` holds a listening socket (Linux /proc)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue  # the process ended meanwhile
+        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_a_running_crawl_listens_on_no_port(tmp_path) -> None:
+    """Neither telnet nor Scrapy's RemoteControl HTTP server (which runs any Python code sent to
+    it) is listening while a real crawl is under way."""
+    with FaultServer("127.0.0.1") as server, tempfile.TemporaryFile() as err:
+        slow = server.add("/2026/11/19/an-article-that-keeps-the-crawl-running", r.slow_first_byte(30))
+        section = server.add("/section/", r.static(f'<html><body><a href="{slow}">x</a></body></html>'.encode()))
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"outlets:\n  slow:\n    name: Slow\n    sections: ['{section}']\n")
+        args = settings_args({**REPLAY_OVERRIDES, "DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 0})
+        crawl = start_sahel("crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'x.db'}", *args,
+                            stderr=err, stdout=err)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while "/2026/11/19/an-article-that-keeps-the-crawl-running" not in server.paths():
+                assert crawl.poll() is None and time.monotonic() < deadline, "the crawl never reached the article"
+                time.sleep(0.1)
+            listening = _listening_tcp_ports(process_tree(crawl.pid))
+        finally:
+            assert crawl.wait(timeout=60) == 0
+        err.seek(0)
+        log = err.read().decode("utf-8", "replace")
+    assert listening == set(), f"the crawl listens on {listening}"
+    assert "Remote control" not in log and "Telnet console listening" not in log
 
 
 @pytest.mark.parametrize("command", [["crawl"], ["runs"], ["export"]])
@@ -108,6 +165,29 @@ def test_the_middleware_leaves_names_to_the_resolver() -> None:
     assert middleware.process_request(Request(f"http://{host}/")) is None
     with pytest.raises(PrivateAddressError, match=r"refused internal address 2130706433 \(http://2130706433/a\)"):
         middleware.process_request(Request("http://2130706433/a"))
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [("http://127.0.0.1:8080/a", True), ("http://127.0.0.1:8081/a", False), ("http://127.0.0.1/a", False),
+     ("http://[::1]:9000/a", True), ("https://[::1]/a", False),
+     ("http://localhost:5000/feed", True), ("http://localhost:5000/other", True), ("http://localhost:6379/", False),
+     ("https://localhost/", False), ("http://127.0.0.2:5000/", False)],
+)  # fmt: skip
+def test_allowed_private_hosts_are_exempted_on_their_ports_only(tmp_path, url: str, allowed: bool) -> None:
+    """`host:port` entries exempt that port; a bare host, the ports of the registry's URLs on it."""
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("outlets:\n  local:\n    name: Local\n    feeds: ['http://localhost:5000/feed']\n")
+    overrides = {"SAHEL_ALLOWED_PRIVATE_HOSTS": ["127.0.0.1:8080", "[::1]:9000", "localhost"]}
+    s = crawl_settings(sources_path=str(sources), overrides=overrides)
+    middleware = PrivateAddressMiddleware.from_crawler(
+        SimpleNamespace(settings=s, stats=SimpleNamespace(inc_value=lambda *a: None))
+    )
+    if allowed:
+        assert middleware.process_request(Request(url)) is None
+    else:
+        with pytest.raises(PrivateAddressError, match="refused"):
+            middleware.process_request(Request(url))
 
 
 def _on_own_reactor(run: Callable[[Any], Any]) -> Any:

@@ -11,7 +11,8 @@ import click
 
 from sahel_crawler.commands.common import db_option, reading_database
 from sahel_crawler.commands.tables import print_table
-from storage.db import session_factory
+from sahel_crawler.interrupted import try_close_dead_runs
+from storage.db import session_factory, writable
 
 # The longest --silent-after: ten years (a timedelta of 1e12 hours, or inf, cannot be made).
 MAX_SILENT_HOURS = 24 * 3653
@@ -52,8 +53,10 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
-    with reading_database(db_url) as engine, session_factory(engine)() as session:
-        report = outlet_health(session, thresholds=limits)
+    with reading_database(db_url) as engine:
+        try_close_dead_runs(writable(engine))
+        with session_factory(engine)() as session:
+            report = outlet_health(session, thresholds=limits)
     if as_json:
         for h in report:
             record = {

@@ -6,7 +6,7 @@ import click
 
 from sahel_crawler.commands.common import db_option, reading_database
 from sahel_crawler.commands.tables import print_table
-from storage.db import session_factory
+from storage.db import session_factory, writable
 
 COLUMNS = (
     ("run", "right"),
@@ -29,21 +29,24 @@ def runs(db_url: str, limit: int) -> None:
 
     Example: sahel runs --last 5
     """
+    from sahel_crawler.interrupted import try_close_dead_runs
     from storage.repository import recent_runs
 
-    with reading_database(db_url) as engine, session_factory(engine)() as session:
-        rows = [
-            (
-                run.id,
-                f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-                f"{(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0:.1f}",
-                run.status,
-                run.outlets.replace(",", ", "),
-                run.requests,
-                run.new_articles,
-                run.exact_duplicates + run.near_duplicates,
-                run.errors,
-            )
-            for run in recent_runs(session, limit)
-        ]
+    with reading_database(db_url) as engine:
+        try_close_dead_runs(writable(engine))
+        with session_factory(engine)() as session:
+            rows = [
+                (
+                    run.id,
+                    f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                    f"{(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0:.1f}",
+                    run.status,
+                    run.outlets.replace(",", ", "),
+                    run.requests,
+                    run.new_articles,
+                    run.exact_duplicates + run.near_duplicates,
+                    run.errors,
+                )
+                for run in recent_runs(session, limit)
+            ]
     print_table(COLUMNS, rows)

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import parsel
 import scrapy
 from charset_normalizer import from_bytes
 from scrapy import signals
-from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -30,12 +30,16 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
-from sahel_crawler.discovery import parse_feed, parse_sitemap
+from sahel_crawler.discovery import DiscoveredLink, parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.discovery_budget import DiscoveryBudget
+from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
+from sahel_crawler.extraction import cap
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
+from sahel_crawler.offsite import OutletOffsiteMiddleware
 from sahel_crawler.signals import listing_incomplete, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.urls import canonicalize_url
@@ -47,10 +51,13 @@ _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 class NewsSpider(scrapy.Spider):
     """Crawl the outlets of the sources registry.
 
-    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`).
+    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`),
+    SAHEL_MAX_DISCOVERY_DOCUMENTS and SAHEL_SITEMAP_MAX_DEPTH (caps per outlet and crawl, see
+    `DiscoveryBudget`; what they cut is reported once per outlet and cap, kind `discovery_cap`).
     """
 
     name = "news"
+    budget: DiscoveryBudget  # built in from_crawler, from the settings
 
     def __init__(self, *args: Any, outlets: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,8 +71,19 @@ class NewsSpider(scrapy.Spider):
         registry = registry_from_settings(crawler.settings)
         wanted = outlet_ids_from_setting(spider._outlet_arg or crawler.settings.get("SAHEL_OUTLETS"))
         spider.outlets = {o.id: o for o in registry.select(wanted)}
-        # Scrapy's offsite filter: never leave the outlets' hosts, also not through redirects.
+        for outlet in spider.outlets.values():
+            if not outlet.verify_tls:
+                spider.logger.warning(
+                    "TLS certificates of outlet %s are not verified (verify_tls: false in %s): hosts %s",
+                    outlet.id, registry.path, ", ".join(sorted(outlet.hosts)),
+                )  # fmt: skip
+        # The off-site filter: requests of an outlet stay on its hosts (sahel_crawler.offsite); others
+        # (robots.txt) on the hosts of every outlet.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
+        spider.budget = DiscoveryBudget(
+            max_documents=crawler.settings.getint("SAHEL_MAX_DISCOVERY_DOCUMENTS"),
+            max_sitemap_depth=crawler.settings.getint("SAHEL_SITEMAP_MAX_DEPTH"),
+        )
         # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
         crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
         return spider
@@ -80,6 +98,8 @@ class NewsSpider(scrapy.Spider):
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "section": self.parse_section}
         for outlet in self.outlets.values():
             for kind, url in outlet.start_urls():
+                if not self._admit(outlet.id, url, listed_on=None):
+                    continue
                 yield scrapy.Request(
                     url,
                     callback=callbacks[kind],
@@ -96,17 +116,19 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the entries of an RSS/Atom/RDF feed."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        result = parse_feed(response.body, response.url, content_type=content_type)
+        max_links = self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        result = parse_feed(response.body, response.url, content_type=content_type, max_links=max_links)
         if result.error:
             self._report(response.url, "feed", result.error, response.meta["outlet"])
         for link in result.links:
-            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
-            yield from self._article_request(response, link.url, "feed", hints)
+            yield from self._article_request(response, link.url, "feed", self._listing_hints(link))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
         outlet = self.outlets[response.meta["outlet"]]
-        result = parse_sitemap(response.body, response.url)
+        result = parse_sitemap(
+            response.body, response.url, max_urls=self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        )
         if result.error:
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
@@ -114,12 +136,19 @@ class NewsSpider(scrapy.Spider):
                 reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
                 self._report(response.url, "offsite", reason, outlet.id)
                 continue
-            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
+            depth = response.meta.get("sitemap_depth", 1) + 1
+            if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
+                continue
+            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
             priority = _DISCOVERY_PRIORITY["sitemap"]
             yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
-            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
-            yield from self._article_request(response, link.url, "sitemap", hints)
+            yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
+
+    def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
+        """What a feed or sitemap says of a page, its title cut to SAHEL_MAX_TITLE_CHARS."""
+        title = cap(link.title, self.crawler.settings.getint("SAHEL_MAX_TITLE_CHARS"))
+        return {"title": title, "published_at": link.published_at, "language": link.language}
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the article-looking links of a section page."""
@@ -157,6 +186,25 @@ class NewsSpider(scrapy.Spider):
             self._report(url, via, f"unusable article URL listed on {response.url}: {exc}", outlet.id)
             return ()
 
+    def _admit(self, outlet: str, url: str, *, listed_on: str | None, sitemap_depth: int = 1) -> bool:
+        """True when the outlet's discovery budget lets `url` be fetched; the first cut of each cap
+        per outlet is reported (kind `discovery_cap`), later ones are only counted."""
+        cut = self.budget.admit(outlet, url, sitemap_depth)
+        if cut is None:
+            return True
+        self.crawler.stats.inc_value("sahel/discovery_cut")
+        if listed_on is not None:  # keep no validators: the next crawl must read the listing again
+            self.crawler.signals.send_catch_log(listing_incomplete, url=listed_on)
+        if cut.first:
+            where = f" (listed on {listed_on})" if listed_on else " (listed in the sources registry)"
+            self._report(url, "discovery_cap", cut.reason + where, outlet)
+        return False
+
+    def closed(self, reason: str) -> None:
+        """Say how many discovery documents each outlet's caps left unread."""
+        for outlet, count in sorted(self.budget.cut.items()):
+            self.logger.warning("%s: %d feeds, sitemaps or section pages not fetched (discovery caps)", outlet, count)
+
     # -- articles ---------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
@@ -172,7 +220,6 @@ class NewsSpider(scrapy.Spider):
             outlet=response.meta["outlet"],
             html=decoded_html(response),
             fetched_at=datetime.now(UTC),
-            http_status=response.status,
             requested_url=discovered_as,
             discovered_via=response.meta.get("via", ""),
             hints={k: v for k, v in response.meta.get("hints", {}).items() if v is not None},
@@ -212,16 +259,18 @@ class NewsSpider(scrapy.Spider):
         if not redirects or request.dont_filter:
             return
         if not self._offsite.should_follow(request, self):
-            reason = f"redirected off the outlet's hosts to {request.url}: not followed"
+            owner = next((o.id for o in self.outlets.values() if o.owns(request.url)), None)
+            where = f", a host of outlet {owner}" if owner else ""
+            reason = f"redirected off the outlet's hosts to {request.url}{where}: not followed"
             self._report(redirects[0], "offsite", reason, request.meta.get("outlet"))
         elif same_page(request.url) in {same_page(u) for u in redirects}:
             reason = f"redirect loop: {' -> '.join([*redirects, request.url])}"
             self._report(redirects[0], "redirect", reason, request.meta.get("outlet"))
 
     @cached_property
-    def _offsite(self) -> OffsiteMiddleware:
-        # Scrapy's own off-site rule, to report what its middleware drops
-        return OffsiteMiddleware(self.crawler.stats)
+    def _offsite(self) -> OutletOffsiteMiddleware:
+        # the off-site middleware's own rule, to report what it drops
+        return OutletOffsiteMiddleware(self.crawler.stats)
 
     def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
         report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
@@ -286,6 +335,8 @@ _IGNORED_KINDS = (
 )
 _DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (DownloadTimeoutError, "timeout", "no complete answer within DOWNLOAD_TIMEOUT"),
+    (TLSVerificationError, "tls", "the server's TLS certificate was refused"),
+    (HeadersTooLargeError, "too_large", "header section over SAHEL_MAX_HEADER_BYTES / SAHEL_MAX_HEADER_COUNT"),
     (DownloadCancelledError, "too_large", "body larger than DOWNLOAD_MAXSIZE, download cancelled"),
     (ResponseDataLossError, "truncated", "the connection ended before the whole body arrived"),
     (CannotResolveHostError, "dns", "the host name does not resolve"),
@@ -304,12 +355,25 @@ def _may_pass_next_time(failure: Failure, kind: str) -> bool:
     return kind in _TRANSIENT_KINDS
 
 
+def _refused_redirect(response: Response) -> tuple[str, str] | None:
+    """("offsite", reason) for a redirect to a scheme other than http(s), which Scrapy's redirect
+    middleware leaves unfollowed (file:, data:, ftp:, gopher:, ...); None for any other response."""
+    location = response.headers.get(b"Location")
+    if not 300 <= response.status < 400 or not location:
+        return None
+    target = urljoin(response.url, location.decode("latin-1"))
+    scheme = urlsplit(target).scheme.lower()
+    if scheme in ("http", "https"):
+        return None
+    return "offsite", f"redirect to a {scheme}: URL refused, not followed: {target[:200]}"
+
+
 def classify_failure(failure: Failure) -> tuple[str, str] | None:
     """(kind, reason) of a failed request for the crawl's error record, or None for an expected skip."""
     message = failure.getErrorMessage()
     response = getattr(failure.value, "response", None)
     if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
-        return "http", f"HTTP {response.status}"
+        return _refused_redirect(response) or ("http", f"HTTP {response.status}")
     if failure.check(PrivateAddressError):
         return "internal", message
     if failure.check(SkippedRequest):

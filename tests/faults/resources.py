@@ -130,6 +130,22 @@ def oversize_streamed(size: int) -> Route:
     return route
 
 
+def endless_headers(value_bytes: int) -> Route:
+    """A status line, then header lines with `value_bytes`-byte values without end (until the
+    client hangs up or the server stops)."""
+
+    def route(ex: Exchange) -> None:
+        ex.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        filler = b"x" * value_bytes
+        for n in itertools.count():
+            if ex.stopping.is_set():
+                break
+            ex.wfile.write(b"X-Filler-%d: %s\r\n" % (n, filler))
+        ex.close_connection = True
+
+    return route
+
+
 def _stream_zeros(ex: Exchange, size: int) -> None:
     chunk = b" " * 65_536
     for _ in range(size // len(chunk)):

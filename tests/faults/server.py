@@ -4,6 +4,7 @@ route can stall, drip, reset the connection or break the framing on purpose.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class Exchange(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.server.record(path, dict(self.headers.items()))
-        route = self.server.routes.get(path)
+        route = self.server.routes.get(path) or self.server.prefix_route(path)
         try:
             if route is None:
                 self.send_whole(404, b"<html><body>not found</body></html>", "text/html; charset=utf-8")
@@ -74,6 +75,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, Exchange)
         self.routes: dict[str, Route] = {}
+        self.prefixes: dict[str, Route] = {}  # path prefix -> route, for generated paths
         self.hits: list[Hit] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -81,6 +83,11 @@ class _Server(ThreadingHTTPServer):
     def record(self, path: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.hits.append(Hit(path, headers))
+
+    def prefix_route(self, path: str) -> Route | None:
+        """The route of the longest prefix of `path` served with `FaultServer.add_prefix`."""
+        matching = [prefix for prefix in self.prefixes if path.startswith(prefix)]
+        return self.prefixes[max(matching, key=len)] if matching else None
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         pass  # clients hanging up mid-response are the point of this server
@@ -94,8 +101,11 @@ class FaultServer:
         server.url("/x")
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self._server = _Server((host, 0))
+        if tls is not None:  # https: the handshake is made as each connection is accepted
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self._thread: threading.Thread | None = None
 
     def add(self, path: str, route: Route) -> str:
@@ -105,10 +115,16 @@ class FaultServer:
         self._server.routes[path] = route
         return self.url(path)
 
+    def add_prefix(self, prefix: str, route: Route) -> str:
+        """Serve `route` at every path starting with `prefix` (no exact path matches it); returns
+        the prefix's absolute URL."""
+        self._server.prefixes[prefix] = route
+        return self.url(prefix)
+
     def url(self, path: str) -> str:
         """The absolute URL of `path` on this server."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.scheme}://{host}:{port}{path}"
 
     @property
     def base_url(self) -> str:
