@@ -23,7 +23,7 @@ from sahel_crawler.dedup import NearDuplicateIndex, Signature, text_prints
 from sahel_crawler.items import ArticleItem
 from storage import dedup_queries as q
 from storage import repository as repo
-from storage.db import open_database, session_factory
+from storage.db import acquire_engine, release_engine, session_factory
 from storage.lookups import Lookups, StoredVersion
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class DedupPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Connect to the database and load the recent window of signatures, oldest first."""
-        self._engine = open_database(self.db_url)
+        self._engine = acquire_engine(self.db_url)
         self.Session = session_factory(self._engine)
         self.lookups = Lookups(self._engine)
         since = datetime.now(UTC) - self.window
@@ -125,7 +125,8 @@ class DedupPipeline:
             self.lookups.close()
             self.lookups = None
         if self._engine is not None:
-            self._engine.dispose()
+            self._engine = None
+            release_engine(self.db_url)
 
     # -- items ----------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.index import search_text
 from storage import repository as repo
-from storage.db import error_reason, open_database, session_factory
+from storage.db import acquire_engine, error_reason, release_engine, session_factory
 from storage.search import index_articles
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class StoragePipeline:
         spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         if spider is not None and getattr(spider, "outlets", None):
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
-        self.engine = open_database(self.db_url)
+        self.engine = acquire_engine(self.db_url)
         self.Session = session_factory(self.engine)
         close_dead_runs(self.engine)
         process = this_process()
@@ -235,7 +235,16 @@ class StoragePipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Finish the run record with the crawl's counters (every batch is written by now)."""
-        if self.Session is None or self.run_id is None or self.engine is None:
+        if self.engine is None:
+            return
+        try:
+            self._finish_run(reason)
+        finally:
+            self.engine = None
+            release_engine(self.db_url)
+
+    def _finish_run(self, reason: str) -> None:
+        if self.Session is None or self.run_id is None:
             return
         stats = self.stats.get_stats()
         counts = {name: stats.get(key, 0) for name, key in RUN_COUNTERS_FROM_STATS.items()}
@@ -246,8 +255,6 @@ class StoragePipeline:
         except SQLAlchemyError as exc:  # the CLI sees the run still "running" and exits 1
             logger.error("cannot record the end of crawl run %s: %s", self.run_id, error_reason(exc, with_kind=True))
             return
-        finally:
-            self.engine.dispose()
         logger.info("crawl run %s %s (%s): %s", self.run_id, status, reason, counts)
 
     def _end_pool(self) -> None:

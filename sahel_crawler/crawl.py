@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -12,7 +13,7 @@ from pipelines.language import detect_languages_setting
 from sahel_crawler.middlewares import allowed_private_hosts
 from sahel_crawler.setting_types import check_setting_types
 from sahel_crawler.sources import Outlet, load_registry
-from storage.db import open_database
+from storage.db import shared_engine
 
 
 def crawl_settings(
@@ -36,9 +37,11 @@ def crawl_settings(
     return settings
 
 
-def check_crawl_inputs(settings: Settings) -> list[Outlet]:
+@contextmanager
+def checked_crawl_inputs(settings: Settings) -> Iterator[list[Outlet]]:
     """Fail early, with a one-line reason, on a bad sources file, outlet, database or setting;
-    return the outlets the crawl covers.
+    yield the outlets the crawl covers, holding the database's shared engine for the block, so
+    that a crawl run inside it opens no other.
 
     Raises RegistryError or ValueError (bad configuration) or DatabaseError (database unusable).
     """
@@ -47,8 +50,8 @@ def check_crawl_inputs(settings: Settings) -> list[Outlet]:
     registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
     outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
     allowed_private_hosts(settings)
-    open_database(settings["SAHEL_DB_URL"]).dispose()
-    return list(outlets)
+    with shared_engine(settings["SAHEL_DB_URL"]):
+        yield list(outlets)
 
 
 def run_crawl(settings: Settings) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sahel_crawler.signals import listing_incomplete
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.text.urls import UrlRules, canonicalize_url
-from storage import dedup_queries as q
-from storage.db import open_database, session_factory
+from storage.db import acquire_engine, release_engine, session_factory
 from storage.lookups import Lookups
+from storage.validators import put_validators
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class IncrementalMiddleware:
 
     def spider_opened(self, spider: Any = None) -> None:
         """Connect to the database."""
-        self._engine = open_database(self.db_url)
+        self._engine = acquire_engine(self.db_url)
         self.Session = session_factory(self._engine)
         # Lookups never take SQLite's write lock, so they do not wait for the storage stage's batches.
         self.lookups = Lookups(self._engine)
@@ -127,17 +127,22 @@ class IncrementalMiddleware:
         """Remember the validators of this crawl's feeds and sitemaps if it finished normally."""
         if self.Session is None:
             return
-        if reason == "finished" and self.keep_validators and (self._validators or self._incomplete):
-            with self.Session.begin() as session:
-                for url, (etag, last_modified) in self._validators.items():
-                    if url not in self._incomplete:
-                        q.put_validators(session, url, etag, last_modified)
-                for url in self._incomplete:
-                    q.put_validators(session, url, None, None)  # forget what an earlier crawl kept
-        if self.lookups is not None:
-            self.lookups.close()
-        self._engine.dispose()
-        self.Session = self.lookups = None
+        try:
+            if reason == "finished" and self.keep_validators and (self._validators or self._incomplete):
+                self._keep_validators()
+        finally:
+            if self.lookups is not None:
+                self.lookups.close()
+            self.Session = self.lookups = self._engine = None
+            release_engine(self.db_url)
+
+    def _keep_validators(self) -> None:
+        with self.Session.begin() as session:
+            for url, (etag, last_modified) in self._validators.items():
+                if url not in self._incomplete:
+                    put_validators(session, url, etag, last_modified)
+            for url in self._incomplete:
+                put_validators(session, url, None, None)  # forget what an earlier crawl kept
 
     def listing_incomplete(self, url: str) -> None:
         """Keep no validators for the listing `url`, nor for the sitemap indexes above it."""

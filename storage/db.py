@@ -1,9 +1,12 @@
-"""Engine and session factories: one engine per database URL, SQLite tuned for a crawl
-writing while analysts read.
+"""Engine and session factories: one engine per database URL and process (`acquire_engine`),
+SQLite tuned for a crawl writing while analysts read.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -161,6 +164,42 @@ def open_database(url: str) -> Engine:
         reason = error_reason(exc)
         raise DatabaseError(f"cannot use database {safe_url(url)}: {reason}") from None
     return engine
+
+
+# This process's engines in use, by database URL, with how many holders each has: the
+# components of one crawl (store, dedup, incremental, the command itself) share one pool and
+# one schema check, and the last to let go disposes of it.
+_SHARED_ENGINES: dict[str, tuple[Engine, int]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def acquire_engine(url: str) -> Engine:
+    """This process's engine for `url`, opened by `open_database` (schema checked) when no one
+    holds it yet; give it back with `release_engine(url)`. Raises as `open_database` does."""
+    with _SHARED_LOCK:
+        engine, holders = _SHARED_ENGINES.get(url) or (open_database(url), 0)
+        _SHARED_ENGINES[url] = (engine, holders + 1)
+        return engine
+
+
+def release_engine(url: str) -> None:
+    """Let go of the engine `acquire_engine(url)` gave; the last holder's release disposes of it."""
+    with _SHARED_LOCK:
+        engine, holders = _SHARED_ENGINES.pop(url)
+        if holders > 1:
+            _SHARED_ENGINES[url] = (engine, holders - 1)
+        else:
+            engine.dispose()
+
+
+@contextmanager
+def shared_engine(url: str) -> Iterator[Engine]:
+    """`acquire_engine(url)` for the `with` block, released when it ends."""
+    engine = acquire_engine(url)
+    try:
+        yield engine
+    finally:
+        release_engine(url)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -1,6 +1,6 @@
-"""Queries of duplicate detection and incremental crawling that run at start, at the end or
-rarely: the recent window of near-duplicate signatures, HTTP validators to remember, article
-revisions, re-pointed originals. The per-request and per-article lookups are in `lookups`.
+"""Queries of duplicate detection and refreshes that run at start, at the end or rarely: the
+recent window of near-duplicate signatures, article revisions, re-pointed originals. The
+per-request and per-article lookups are in `lookups`.
 
 Like `repository`, every function takes a session and never commits: the caller owns the
 transaction. Also defines `ArticleRevision` (table `article_revisions`), the previous version
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage.lookups import StoredVersion
@@ -21,7 +20,6 @@ from storage.models import (
     Article,
     ArticleSignature,
     Base,
-    HttpValidator,
     UTCDateTime,
     utcnow,
 )
@@ -99,25 +97,3 @@ def load_recent_signatures(session: Session, since: datetime, limit: int | None 
         query = query.limit(limit)
     rows = session.execute(query).all()
     return [StoredSignature(r[1], r[0], r[2], r[3]) for r in reversed(rows)]
-
-
-# -- HTTP validators (conditional GET) ----------------------------------------------------
-
-
-def put_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
-    """Remember (or replace) the validators of `url`; both None forgets them."""
-    found = session.get(HttpValidator, url)
-    if etag is None and last_modified is None:
-        if found is not None:
-            session.delete(found)
-        return
-    if found is None:
-        try:
-            with session.begin_nested():
-                session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified))
-            return
-        except IntegrityError:  # a concurrent crawl remembered it first: overwrite
-            found = session.get(HttpValidator, url, populate_existing=True)
-            if found is None:
-                return
-    found.etag, found.last_modified, found.checked_at = etag, last_modified, utcnow()

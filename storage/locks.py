@@ -1,6 +1,7 @@
 """Named, non-blocking locks tied to one database: a scheduler per database, a crawl per outlet.
 
-PostgreSQL: a session advisory lock (`pg_try_advisory_lock`), held by a dedicated connection,
+PostgreSQL: a session advisory lock (`pg_try_advisory_lock`), held by a connection of the process's
+engine (`storage.db.acquire_engine`),
 so it works across hosts and dies with the process. Anything else: `fcntl.flock` on a file in a
 folder next to the SQLite file (`<db file>.locks/<name>.lock`), or, for a database without a
 file, in the temporary folder. The kernel drops either lock when the holder exits, even on kill -9.
@@ -19,12 +20,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
-from storage.db import DatabaseError, DatabaseURLError, error_reason
+from storage.db import DatabaseError, DatabaseURLError, acquire_engine, error_reason, release_engine
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +122,13 @@ def _file_lock(path: Path, name: str) -> Iterator[str]:
 def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
     key = advisory_key(name)
     where = f"PostgreSQL advisory lock {key}"
-    # One dedicated connection, in autocommit so it never sits "idle in transaction" for days.
-    engine = create_engine(db_url, poolclass=NullPool)
+    # One connection of the process's engine held for the lock's life, in autocommit so it
+    # never sits "idle in transaction" for days.
+    engine = acquire_engine(db_url)
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except SQLAlchemyError as exc:
-        engine.dispose()
+        release_engine(db_url)
         reason = error_reason(exc)
         raise DatabaseError(f"cannot take lock {name!r}: {reason}") from None
     try:
@@ -145,7 +146,7 @@ def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
                 logger.warning("lock %r was already released: its database connection was lost (%s)", name, reason)
     finally:
         connection.close()
-        engine.dispose()
+        release_engine(db_url)
 
 
 def _holder_note() -> str:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, exists, or_, select
 
 from storage.db import read_only
-from storage.models import Article, ArticleAlias, HttpValidator
+from storage.models import Article, ArticleAlias
+from storage.validators import HttpValidator
 
 _IS_STORED = select(
     or_(

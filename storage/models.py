@@ -193,14 +193,3 @@ class CrawlError(Base):
     kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | no_text ...
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class HttpValidator(Base):
-    """ETag / Last-Modified remembered per feed or sitemap URL for conditional GET."""
-
-    __tablename__ = "http_validators"
-
-    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)
-    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import pkgutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.db import DatabaseError, make_engine, read_only, safe_url
 from storage.views import ANALYST_INDEX_NAMES
 
-# Every module that defines tables on storage.models.Base.
-MODEL_MODULES = ("storage.models", "storage.digests", "storage.dedup_queries", "storage.search")
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+STORAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = STORAGE_DIR / "migrations"
 # Transaction-level advisory lock held by a PostgreSQL migration (see migrations/env.py).
 MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"sahel:schema-migration").digest()[:8], "big", signed=True)
 # Tables the scheduler creates and owns itself (schedules/records.py, APScheduler's job store).
@@ -43,9 +43,15 @@ class SchemaOutOfDate(DatabaseError):
     """The database schema is not at the revision this version of the code needs."""
 
 
+def table_modules() -> list[str]:
+    """Every module of `storage/`: each subject keeps its tables in its own module, and a new
+    one is in the schema as soon as it exists."""
+    return [f"storage.{module.name}" for module in pkgutil.iter_modules([str(STORAGE_DIR)]) if not module.ispkg]
+
+
 def target_metadata() -> MetaData:
-    """The metadata of every table the migrations manage (all modules that define tables)."""
-    for module in MODEL_MODULES:
+    """The metadata of every table the migrations manage (every module that defines tables)."""
+    for module in table_modules():
         importlib.import_module(module)
     from storage.models import Base
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Any, TypeVar
 
 import click
 
 from sahel_crawler.commands.common import CommandFailed, db_option, parse_overrides, user_errors
-from storage.db import DatabaseError, open_database, read_only, session_factory
+from storage.db import DatabaseError, read_only, session_factory, shared_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,15 +35,13 @@ def print_run_summary(db_url: str, run_id: int | None) -> str | None:
     from sahel_crawler.summary import run_summary
     from storage.models import CrawlRun
 
-    with user_errors():
-        engine = open_database(db_url)
-    try:
+    with ExitStack() as held:
+        with user_errors():
+            engine = held.enter_context(shared_engine(db_url))
         with session_factory(read_only(engine))() as session:
             click.echo(run_summary(session, run_id))
             run = session.get(CrawlRun, run_id) if run_id is not None else None
             return run.status if run is not None else None
-    finally:
-        engine.dispose()
 
 
 @click.command()
@@ -83,10 +81,8 @@ def crawl(
 
     One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
-    from sahel_crawler.crawl import check_crawl_inputs, crawl_failure, crawl_settings, crawl_started, run_crawl
-    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
-    from sahel_crawler.scaleout import RedisUnavailable, check_redis, redis_settings
-    from sahel_crawler.terminal import setup_crawl_output
+    from sahel_crawler.crawl import checked_crawl_inputs, crawl_settings
+    from sahel_crawler.scaleout import redis_settings
 
     extra: dict[str, object] = dict(parse_overrides(overrides))
     if refresh:
@@ -95,17 +91,27 @@ def crawl(
         with user_errors():
             extra = {**redis_settings(redis_url, key_prefix=redis_prefix), **extra}  # -s still wins
     settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
-    with user_errors():
-        selected = check_crawl_inputs(settings)
+    with ExitStack() as held:  # the crawl's components share the engine held here
+        with user_errors():
+            selected = held.enter_context(checked_crawl_inputs(settings))
+        _crawl_checked(settings, [o.id for o in selected], redis_url, chosen_log_level(verbose, log_level))
+
+
+def _crawl_checked(settings: Any, outlet_ids: list[str], redis_url: str | None, log_level: str | None) -> None:
+    from sahel_crawler.crawl import crawl_failure, crawl_started, run_crawl
+    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
+    from sahel_crawler.scaleout import RedisUnavailable, check_redis
+    from sahel_crawler.terminal import setup_crawl_output
+
     if redis_url:
         try:
             check_redis(redis_url)
         except RedisUnavailable as exc:
             raise CommandFailed(str(exc)) from None
-    setup_crawl_output(settings, chosen_log_level(verbose, log_level))
+    setup_crawl_output(settings, log_level)
     # Workers of a shared crawl run side by side: the crawl round in Redis coordinates them,
     # so the one-crawl-per-outlet lock is for unshared crawls only.
-    lock = nullcontext() if redis_url else acquire_crawl_lock(settings["SAHEL_DB_URL"], [o.id for o in selected])
+    lock = nullcontext() if redis_url else acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids)
     try:
         with lock:
             stats = run_crawl(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
@@ -14,22 +15,23 @@ from storage.db import DatabaseError
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from sahel_crawler.crawl import check_crawl_inputs
+        from sahel_crawler.crawl import checked_crawl_inputs
 
-        if args == ["news"] and self.settings is not None:
-            settings = self.settings.copy()
-            outlets = opts.spargs.get("outlets")
-            if outlets:
-                settings.set("SAHEL_OUTLETS", outlets, priority="cmdline")
-            try:
-                check_crawl_inputs(settings)
-            except (RegistryError, ValueError) as exc:
-                self._refuse(str(exc), 2)
-                return
-            except DatabaseError as exc:
-                self._refuse(str(exc), 1)
-                return
-        super().run(args, opts)
+        with ExitStack() as held:
+            if args == ["news"] and self.settings is not None:
+                settings = self.settings.copy()
+                outlets = opts.spargs.get("outlets")
+                if outlets:
+                    settings.set("SAHEL_OUTLETS", outlets, priority="cmdline")
+                try:
+                    held.enter_context(checked_crawl_inputs(settings))
+                except (RegistryError, ValueError) as exc:
+                    self._refuse(str(exc), 2)
+                    return
+                except DatabaseError as exc:
+                    self._refuse(str(exc), 1)
+                    return
+            super().run(args, opts)
 
     def _refuse(self, reason: str, exit_code: int) -> None:
         print(f"scrapy: error: {reason}", file=sys.stderr)
