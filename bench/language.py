@@ -4,7 +4,7 @@ Usage: python -m bench language [--json] [--per-language N]
 
 Reads real news texts from ../shared/corpus (France 24 Arabic, BBC Afrique French, the English
 extraction benchmark's ground truth), detects each with langdetect's defaults (whole text up to
-10,000 characters, 7 trials, all 55 profiles) and with `pipelines.language.detect_language` at
+10,000 characters, 7 trials, all 55 profiles) and with `sahel_crawler.text.language.detect_language` at
 several prefix lengths, trial counts and candidate sets (all profiles, or the crawl's
 DEFAULT_LANGUAGES), and reports CPU ms per text, agreement with the defaults and accuracy against
 the language of each collection (the English benchmark holds a few pages in other languages, so
@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 from bench.common import CORPUS, extraction_ground_truth, news_texts
-from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_TRIALS, detect_language
 from sahel_crawler.settings import SAHEL_LANGUAGE_PREFIX_CHARS as PREFIX_CHARS
+from sahel_crawler.text.language import DEFAULT_LANGUAGES, DEFAULT_TRIALS, detect_language
 
 # (prefix characters, trials, candidate languages: None is every profile); the first is the reference
 SETTINGS = (

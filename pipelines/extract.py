@@ -2,7 +2,7 @@
 processes.
 
 Extraction (trafilatura), language detection and the rest of a page's text work are the crawl's
-CPU cost. They run in a pool of worker processes (pipelines/page_task.py) so the reactor keeps
+CPU cost. They run in a pool of worker processes (sahel_crawler/page_task.py) so the reactor keeps
 fetching while pages are parsed and every core is used; a page that hangs or crashes its worker
 is recorded as failed and skipped, the crawl goes on.
 """
@@ -20,14 +20,14 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from pipelines.language import detect_languages_setting
-from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
+from sahel_crawler.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.shutdown import StopOnce
 from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
+from sahel_crawler.text.language import detect_languages_setting
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
 logger = logging.getLogger(__name__)

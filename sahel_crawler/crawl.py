@@ -9,10 +9,10 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from pipelines.language import detect_languages_setting
 from sahel_crawler.middlewares import allowed_private_hosts
 from sahel_crawler.setting_types import check_setting_types
 from sahel_crawler.sources import Outlet, load_registry
+from sahel_crawler.text.language import detect_languages_setting
 from storage.db import shared_engine
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from pipelines.language import DEFAULT_LANGUAGES, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import (
     ExtractedArticle,
@@ -27,6 +26,7 @@ from sahel_crawler.extraction import (
 )
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
+from sahel_crawler.text.language import DEFAULT_LANGUAGES, detect_language
 from storage.documents import contains_standfirst
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from pipelines.language import DEFAULT_LANGUAGES
+from sahel_crawler.text.language import DEFAULT_LANGUAGES
 
 BOT_NAME = "sahel_crawler"
 SPIDER_MODULES = ["sahel_crawler.spiders"]
@@ -27,7 +27,7 @@ SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
 SAHEL_LANGUAGE_PREFIX_CHARS = 400
-# Languages detection chooses among (pipelines/language.py explains the choice); "all": every profile.
+# Languages detection chooses among (sahel_crawler/text/language.py explains the choice); "all": every profile.
 SAHEL_DETECT_LANGUAGES = list(DEFAULT_LANGUAGES)
 # Worker processes for a page's text work: extraction, language, keywords... (None: one per CPU;
 # 0: inline on the reactor thread), and the time limit of one page in a worker (seconds).

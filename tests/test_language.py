@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from bench.language import corpus_texts
-from pipelines.language import DEFAULT_LANGUAGES, candidate_languages, detect_language
 from sahel_crawler.settings import SAHEL_LANGUAGE_PREFIX_CHARS as PREFIX
+from sahel_crawler.text.language import DEFAULT_LANGUAGES, candidate_languages, detect_language
 from tests.conftest import REPO, run_sahel
 
 
@@ -56,7 +56,7 @@ def test_unknown_language_setting_stops_the_crawl_naming_it(tmp_path) -> None:
 
 def test_worker_side_imports_neither_scrapy_twisted_nor_the_database_layer() -> None:
     code = (
-        "import sys, pipelines.page_task as t\n"
+        "import sys, sahel_crawler.page_task as t\n"
         "t.init_worker(t.PageSettings(rules={}, min_text_chars=10, max_chars=10**6, language_prefix_chars=400))\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy', 'numpy'}))"
     )

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.page_task import with_standfirst
 from sahel_crawler.discovery import parse_feed, parse_sitemap
 from sahel_crawler.extraction import extract_article
+from sahel_crawler.page_task import with_standfirst
 from sahel_crawler.text.index import search_text
 from tests.test_extraction import FR_PARAS, france24_page
 

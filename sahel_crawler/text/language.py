@@ -1,7 +1,7 @@
 """Language detection: langdetect on a bounded prefix of the body, among the languages the
 monitor expects, seeded for reproducible results.
 
-It runs inside the extraction stage's worker processes (pipelines/page_task.py), next to the
+It runs inside the extraction stage's worker processes (sahel_crawler/page_task.py), next to the
 extraction it depends on, so it costs the reactor nothing.
 
 Only a prefix of the body is read (SAHEL_LANGUAGE_PREFIX_CHARS), since langdetect's cost follows
