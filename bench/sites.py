@@ -27,8 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bench.common import CORPUS, france24_arabic, masakhanews_french
 from bench.weight import PageWeight
-from sahel_crawler.replay import BuiltSite, ExpectedArticle, Resource
-from sahel_crawler.replay import render as r
+from sahel_crawler.replay import BuiltSite, ExpectedArticle, Resource, render
 from sahel_crawler.replay.site import cacheable
 from sahel_crawler.replay.stories import load_chrome
 
@@ -162,8 +161,8 @@ class GeneratedSite:
         teasers = [(a.text.title, a.url) for a in articles[:200]]
         self.weight = PageWeight(self.lang, base, self.chrome["nav"], teasers) if heavy else None
 
-    def _entry(self, article: _Article) -> r.FeedEntry:
-        return r.FeedEntry(
+    def _entry(self, article: _Article) -> render.FeedEntry:
+        return render.FeedEntry(
             title=article.text.title,
             link=article.url,
             published=article.published,
@@ -179,12 +178,12 @@ class GeneratedSite:
         for k in range(0, len(newest), SITEMAP_CHUNK):
             part = newest[k : k + SITEMAP_CHUNK]
             path = f"/sitemaps/{self.lang}/news-{k // SITEMAP_CHUNK}.xml"
-            body = r.news_sitemap("France 24", [self._entry(a) for a in part], PARIS)
+            body = render.news_sitemap("France 24", [self._entry(a) for a in part], PARIS)
             resources[path] = cacheable(body, XML, part[0].published)
             chunks.append((self.base + path, part[0].published))
         latest = newest[0].published if newest else self.now
-        resources["/sitemaps/index.xml"] = cacheable(r.sitemap_index(chunks), XML, latest)
-        feed = r.FeedInfo(
+        resources["/sitemaps/index.xml"] = cacheable(render.sitemap_index(chunks), XML, latest)
+        feed = render.FeedInfo(
             title=f"France 24 - {self.lang}",
             link=f"{self.base}/{self.lang}/",
             self_url=f"{self.base}/{self.lang}/rss",
@@ -192,7 +191,7 @@ class GeneratedSite:
             language=self.lang,
             entries=[self._entry(a) for a in newest[:FEED_ENTRIES]],
         )
-        resources[f"/{self.lang}/rss"] = cacheable(r.rss(feed, PARIS), RSS, latest)
+        resources[f"/{self.lang}/rss"] = cacheable(render.rss(feed, PARIS), RSS, latest)
         robots = f"User-agent: *\nDisallow: /{self.lang}/archives/\n\nSitemap: {self.base}/sitemaps/index.xml\n"
         resources["/robots.txt"] = Resource(robots.encode(), "text/plain; charset=utf-8")
         return resources
@@ -200,8 +199,8 @@ class GeneratedSite:
     def page(self, article: _Article) -> bytes:
         """The article page, France 24 markup."""
         text, lang = article.text, self.lang
-        published_iso = r.iso(article.published, PARIS)
-        modified_iso = r.iso(article.published + timedelta(minutes=20), PARIS)
+        published_iso = render.iso(article.published, PARIS)
+        modified_iso = render.iso(article.published + timedelta(minutes=20), PARIS)
         image = f"{self.base}/media/{article.n}.jpg"
         ld = {
             "@context": "https://schema.org",
@@ -234,13 +233,13 @@ class GeneratedSite:
             "modified_iso": modified_iso,
             "published_display": f"{article.published.astimezone(PARIS):%d/%m/%Y - %H:%M}",
             "section_label": self.section,
-            "section_url": self.base + r.encode_path(f"/{lang}/{self.section}/"),
+            "section_url": self.base + render.encode_path(f"/{lang}/{self.section}/"),
             "tags": [],
             "related": [(a.text.title, a.url) for a in related if a is not article],
             "video": False,
-            "jsonld": r.json_ld(ld),
+            "jsonld": render.json_ld(ld),
         }
-        page = r.render("f24_article.html", p=context, c=self.chrome)
+        page = render.render("f24_article.html", p=context, c=self.chrome)
         return (self.weight.weigh(page, article.n) if self.weight else page).encode("utf-8")
 
     def get(self, path: str) -> Resource | None:
@@ -287,7 +286,7 @@ class GeneratedSiteBuilder:
             # Spread over the last days, newest first; whole minutes as the outlets publish.
             published = (now - timedelta(minutes=7 * n + 30)).replace(second=0, microsecond=0)
             path = f"/{lang}/{section}/{published.astimezone(PARIS):%Y%m%d}-{_slug(text.title, n)}"
-            yield _Article(outlet, n, text, published, path, base + r.encode_path(path))
+            yield _Article(outlet, n, text, published, path, base + render.encode_path(path))
 
     def __call__(self, base_urls: Mapping[str, str], now: datetime) -> BuiltSite:
         """Build both outlets' sites for the bound base URLs (ReplayServer calls this)."""

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from html import escape
 
-from sahel_crawler.replay import render as r
+from sahel_crawler.replay import render
 
 # Sub-sections of each mega-menu entry, as the outlets list countries and programmes.
 SUBSECTIONS = {
@@ -88,7 +88,7 @@ class PageWeight:
         # Real pages ship their navigation, ad configuration and tag manager state inline.
         state = {
             "language": self.lang,
-            "navigation": [{"label": label, "url": self.base + r.encode_path(path)} for label, path in nav],
+            "navigation": [{"label": label, "url": self.base + render.encode_path(path)} for label, path in nav],
             "latest": [self._state_entry(k) for k in range(LATEST_IN_STATE)],
             "ads": {slot: {"sizes": [[300, 250], [300, 600], [728, 90]], "targeting": {"lang": self.lang}}
                     for slot in AD_SLOTS},
@@ -100,18 +100,19 @@ class PageWeight:
             "event:'gtm.js'});var f=d.getElementsByTagName(s)[0],j=d.createElement(s),dl=l!='dataLayer'?"
             "'&l='+l:'';j.async=true;j.src='/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);})"
             "(window,document,'script','dataLayer','GTM-F24');</script>\n"
-            "<style>" + ".o-mega-menu__panel{display:none}.o-mega-menu__item:hover .o-mega-menu__panel{display:grid}"
-            * 40 + "</style>\n"
+            "<style>"
+            + ".o-mega-menu__panel{display:none}.o-mega-menu__item:hover .o-mega-menu__panel{display:grid}" * 40
+            + "</style>\n"
         )
 
     def _menu(self, nav: Sequence[Sequence[str]]) -> str:
         subs = SUBSECTIONS[self.lang]
         panels = []
         for i, (label, path) in enumerate(nav):
-            section = self.base + r.encode_path(path)
+            section = self.base + render.encode_path(path)
             names = [subs[(i + k) % len(subs)] for k in range(SUBMENU_ITEMS)]
             links = "".join(
-                f'<li class="o-mega-menu__sub"><a href="{section}{r.encode_path(name)}/">{escape(name)}</a></li>'
+                f'<li class="o-mega-menu__sub"><a href="{section}{render.encode_path(name)}/">{escape(name)}</a></li>'
                 for name in names
             )
             teasers = "".join(self._teaser(i * TEASERS_PER_MENU + k, "m-menu-teaser") for k in range(TEASERS_PER_MENU))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sahel_crawler.replay import render as r
+from sahel_crawler.replay import render
 from sahel_crawler.replay.manifest import ExpectedArticle
 from sahel_crawler.replay.site import BuiltSite, Resource, StaticSite, cacheable, redirect
 from sahel_crawler.replay.stories import Story, load_chrome, load_stories
@@ -65,7 +65,7 @@ def _place(story: Story, base: str, now: datetime) -> Placed:
             alias = f"/{story.lang}/{story.alias_section}/{stem}"
     else:
         path = f"/{story.slug}" if story.lang == "ar" else f"/en/{story.slug}"
-    return Placed(story, published, path, base + r.encode_path(path), alias)
+    return Placed(story, published, path, base + render.encode_path(path), alias)
 
 
 def _first_sentence(paragraph: str) -> str:
@@ -116,9 +116,9 @@ class _Builder:
     def _image(self, page: Placed) -> str:
         return f"{self.base[page.story.outlet]}/media/{page.story.id}.jpg"
 
-    def _entry(self, page: Placed, link: str | None = None) -> r.FeedEntry:
+    def _entry(self, page: Placed, link: str | None = None) -> render.FeedEntry:
         story = page.story
-        return r.FeedEntry(
+        return render.FeedEntry(
             title=story.title,
             link=link or page.url,
             published=page.published,
@@ -142,8 +142,8 @@ class _Builder:
     def _f24_page(self, page: Placed, canonical: str) -> bytes:
         story, lang = page.story, page.story.lang
         base = self.base["france24"]
-        published_iso = r.iso(page.published, PARIS)
-        modified_iso = r.iso(page.published + timedelta(minutes=20), PARIS)
+        published_iso = render.iso(page.published, PARIS)
+        modified_iso = render.iso(page.published + timedelta(minutes=20), PARIS)
         ld: dict[str, object]
         if story.kind == "video":
             ld = {
@@ -183,7 +183,7 @@ class _Builder:
             "standfirst": story.standfirst,
             "paragraphs": story.paragraphs,
             "author": story.author,
-            "author_url": base + r.encode_path(f"/{lang}/auteur/{(story.author or '').lower().replace(' ', '-')}"),
+            "author_url": base + render.encode_path(f"/{lang}/auteur/{(story.author or '').lower().replace(' ', '-')}"),
             "canonical": canonical,
             "alternates": alternates,
             "image": self._image(page),
@@ -191,13 +191,13 @@ class _Builder:
             "modified_iso": modified_iso,
             "published_display": f"{page.published.astimezone(PARIS):%d/%m/%Y - %H:%M}",
             "section_label": self._section_label(page) or self.chrome["france24"][lang]["site_suffix"],
-            "section_url": base + r.encode_path(f"/{lang}/{story.section or ''}/".replace("//", "/")),
+            "section_url": base + render.encode_path(f"/{lang}/{story.section or ''}/".replace("//", "/")),
             "tags": [(tag.replace("-", " ").title(), f"{base}/{lang}/tag/{tag}/") for tag in story.tags],
             "related": self._related(page),
             "video": story.kind == "video",
-            "jsonld": r.json_ld(ld),
+            "jsonld": render.json_ld(ld),
         }
-        return r.render("f24_article.html", p=context, c=self.chrome["france24"][lang]).encode("utf-8")
+        return render.render("f24_article.html", p=context, c=self.chrome["france24"][lang]).encode("utf-8")
 
     def _f24_section(self, lang: str, section: str, title: str, extra: list[tuple[str, str]]) -> bytes:
         base = self.base["france24"]
@@ -206,7 +206,7 @@ class _Builder:
                 "url": p.url,
                 "title": p.story.title,
                 "image": self._image(p),
-                "published_iso": r.iso(p.published, PARIS),
+                "published_iso": render.iso(p.published, PARIS),
                 "published_display": f"{p.published.astimezone(PARIS):%d/%m/%Y}",
             }
             for p in self._pages("france24", lang)
@@ -221,20 +221,20 @@ class _Builder:
             "cards": items,
             "extra_links": extra,
         }
-        return r.render("f24_section.html", p=context, c=self.chrome["france24"][lang]).encode("utf-8")
+        return render.render("f24_section.html", p=context, c=self.chrome["france24"][lang]).encode("utf-8")
 
-    def _f24_feed(self, path: str, title: str, entries: list[r.FeedEntry], lang: str) -> None:
+    def _f24_feed(self, path: str, title: str, entries: list[render.FeedEntry], lang: str) -> None:
         base = self.base["france24"]
-        feed = r.FeedInfo(
+        feed = render.FeedInfo(
             title=title,
             link=f"{base}/{lang}/",
-            self_url=base + r.encode_path(path),
+            self_url=base + render.encode_path(path),
             description=f"{title} - France 24",
             language=lang,
             copyright="France 24",
             entries=entries,
         )
-        self._add("france24", path, cacheable(r.rss(feed, PARIS), RSS, _latest(entries)))
+        self._add("france24", path, cacheable(render.rss(feed, PARIS), RSS, _latest(entries)))
 
     def build_france24(self) -> None:
         base = self.base["france24"]
@@ -255,7 +255,7 @@ class _Builder:
         afrique = [p for p in self._pages("france24", "fr") if p.story.section == "afrique"]
         self._f24_feed("/fr/afrique/rss", "Afrique", [self._entry(p, tracked(p, "section")) for p in afrique], "fr")
         africa = [p for p in self._pages("france24", "en") if p.story.section == "africa"]
-        offsite = r.FeedEntry(
+        offsite = render.FeedEntry(
             title="Sahel trade routes reopen after the rainy season",
             link=self.base["meo"] + OFFSITE_PATH,
             published=self.now.astimezone(UTC).replace(second=0, microsecond=0) - timedelta(hours=2),
@@ -265,16 +265,18 @@ class _Builder:
         )
         self._f24_feed("/en/africa/rss", "Africa", [self._entry(p) for p in africa] + [offsite], "en")
         tagged = [p for p in self._pages("france24", "fr") if "mali" in p.story.tags]
-        tag_entries = [self._entry(p, base + r.encode_path(p.alias_path) if p.alias_path else p.url) for p in tagged]
+        tag_entries = [
+            self._entry(p, base + render.encode_path(p.alias_path) if p.alias_path else p.url) for p in tagged
+        ]
         self._f24_feed("/fr/tag/mali/rss", "Mali", tag_entries, "fr")
 
-        fr_map = r.news_sitemap("France 24", [self._entry(p) for p in self._pages("france24", "fr")], PARIS)
+        fr_map = render.news_sitemap("France 24", [self._entry(p) for p in self._pages("france24", "fr")], PARIS)
         fr_latest = _latest(self._entry(p) for p in self._pages("france24", "fr"))
         self._add("france24", "/sitemaps/fr/news.xml", cacheable(fr_map, XML, fr_latest))
         en_entries = [self._entry(p) for p in self._pages("france24", "en")]
-        en_map = gzip.compress(r.news_sitemap("France 24", en_entries, PARIS), mtime=0)
+        en_map = gzip.compress(render.news_sitemap("France 24", en_entries, PARIS), mtime=0)
         self._add("france24", "/sitemaps/en/news.xml.gz", cacheable(en_map, "application/gzip", _latest(en_entries)))
-        index = r.sitemap_index(
+        index = render.sitemap_index(
             [(f"{base}/sitemaps/fr/news.xml", fr_latest), (f"{base}/sitemaps/en/news.xml.gz", _latest(en_entries))]
         )
         self._add("france24", "/sitemaps/index.xml", cacheable(index, XML, max(fr_latest, _latest(en_entries))))
@@ -283,7 +285,7 @@ class _Builder:
         archive_title = self.chrome["france24"]["fr"]["archive_label"]
         self._add("france24", archive_path, Resource(_plain_page(archive_title, "fr"), HTML))
         sections = (
-            ("fr", "afrique", "Afrique", [(archive_title, base + r.encode_path(archive_path))]),
+            ("fr", "afrique", "Afrique", [(archive_title, base + render.encode_path(archive_path))]),
             ("en", "africa", "Africa", []),
         )
         for lang, section, title, extra in sections:
@@ -312,14 +314,14 @@ class _Builder:
             "shortlink": f"{base}/node/{zlib.crc32(story.id.encode()) % 90000 + 10000}",
             "image": self._image(page),
             "dateline": story.dateline,
-            "published_iso": r.iso(page.published, UTC),
+            "published_iso": render.iso(page.published, UTC),
             "published_display": f"{page.published.astimezone(LONDON):%Y/%m/%d %H:%M}",
             "feed_url": feed_url,
             "feed_type": feed_type.split(";")[0],
             "related": self._related(page),
             "most_read": [(p.story.title, p.url) for p in self._pages("meo", lang)[-3:]],
         }
-        return r.render("meo_article.html", p=context, c=chrome).encode(charset)
+        return render.render("meo_article.html", p=context, c=chrome).encode(charset)
 
     def build_meo(self) -> None:
         base = self.base["meo"]
@@ -329,7 +331,7 @@ class _Builder:
             self._add("meo", page.path, Resource(body, f"text/html; charset={charset}"))
 
         arabic = self._pages("meo", "ar")
-        feed = r.FeedInfo(
+        feed = render.FeedInfo(
             title="ميدل ايست أونلاين",
             link=f"{base}/",
             self_url=f"{base}/rss.xml",
@@ -337,9 +339,9 @@ class _Builder:
             language="ar",
             entries=[self._entry(p) for p in arabic],
         )
-        self._add("meo", "/rss.xml", cacheable(r.rss(feed, LONDON), RSS, _latest(feed.entries)))
+        self._add("meo", "/rss.xml", cacheable(render.rss(feed, LONDON), RSS, _latest(feed.entries)))
         english = self._pages("meo", "en")
-        atom = r.FeedInfo(
+        atom = render.FeedInfo(
             title="Middle East Online",
             link=f"{base}/en",
             self_url=f"{base}/en/feed.atom",
@@ -347,7 +349,7 @@ class _Builder:
             language="en",
             entries=[self._entry(p) for p in english],
         )
-        self._add("meo", "/en/feed.atom", cacheable(r.atom(atom), ATOM, _latest(atom.entries)))
+        self._add("meo", "/en/feed.atom", cacheable(render.atom(atom), ATOM, _latest(atom.entries)))
 
         # The section page links one article's print version, which robots.txt disallows.
         print_page = arabic[-1]
@@ -359,9 +361,9 @@ class _Builder:
                 "url": p.url,
                 "title": p.story.title,
                 "image": self._image(p),
-                "published_iso": r.iso(p.published, UTC),
+                "published_iso": render.iso(p.published, UTC),
                 "published_display": f"{p.published.astimezone(LONDON):%Y/%m/%d}",
-                "print_url": base + r.encode_path(print_path) if p is print_page else None,
+                "print_url": base + render.encode_path(print_path) if p is print_page else None,
                 "print_label": "نسخة للطباعة",
             }
             for p in arabic
@@ -371,11 +373,11 @@ class _Builder:
             "lang": "ar",
             "dir": "rtl",
             "title": chrome["section_title"],
-            "canonical": base + r.encode_path(section_path),
+            "canonical": base + render.encode_path(section_path),
             "feed_url": f"{base}/rss.xml",
             "cards": items,
         }
-        self._add("meo", section_path, Resource(r.render("meo_section.html", p=context, c=chrome).encode(), HTML))
+        self._add("meo", section_path, Resource(render.render("meo_section.html", p=context, c=chrome).encode(), HTML))
 
         offsite = Placed(
             Story(
@@ -449,7 +451,7 @@ class _Builder:
             "meo": {
                 "name": OUTLET_NAMES["meo"],
                 "feeds": [f"{meo}/rss.xml", f"{meo}/en/feed.atom"],
-                "sections": [meo + r.encode_path("/" + self.chrome["meo"]["ar"]["section_title"])],
+                "sections": [meo + render.encode_path("/" + self.chrome["meo"]["ar"]["section_title"])],
                 "deny": ["/taxonomy/", "/user/", "/search"],
             },
         }
@@ -460,7 +462,7 @@ def _latest(entries) -> datetime:
 
 
 def _plain_page(title: str, lang: str) -> bytes:
-    html = r.environment().from_string(
+    html = render.environment().from_string(
         '<!DOCTYPE html><html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title></head>'
         "<body><h1>{{ title }}</h1><p>{{ title }}</p></body></html>"
     )
