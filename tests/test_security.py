@@ -41,7 +41,7 @@ from sahel_crawler.middlewares import (
     is_internal_host,
 )
 from sahel_crawler.resolver import InternalAnswerError, PrivateAddressResolver, RefusedLookupMiddleware, refused_address
-from sahel_crawler.spiders.news import classify_failure
+from sahel_crawler.spiders.failures import classify_failure
 from sahel_crawler.text.arabic import normalize_arabic
 from sahel_crawler.text.urls import canonicalize_url
 from tests.conftest import run_sahel, start_sahel

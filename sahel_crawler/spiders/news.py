@@ -10,38 +10,26 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import parsel
 import scrapy
-from charset_normalizer import from_bytes
 from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
 from sahel_crawler.discovery import DiscoveredLink, parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.discovery_budget import DiscoveryBudget
-from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.extraction import cap
-from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
-from sahel_crawler.middlewares import PrivateAddressError
 from sahel_crawler.offsite import OutletOffsiteMiddleware
 from sahel_crawler.signals import listing_incomplete, report_failure
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.spiders.charset import decoded_html
+from sahel_crawler.spiders.failures import classify_failure, may_pass_next_time
 from sahel_crawler.text.urls import canonicalize_url
 
 _DISCOVERY_PRIORITY = {"feed": 30, "sitemap": 20, "section": 10}
@@ -248,7 +236,7 @@ class NewsSpider(scrapy.Spider):
             reason = f"{reason} (redirected to {request.url})"
         self._report(first, kind, reason, request.meta.get("outlet"))
         listing = request.meta.get("listed_on")
-        if listing and _may_pass_next_time(failure, kind):
+        if listing and may_pass_next_time(failure, kind):
             self.crawler.signals.send_catch_log(listing_incomplete, url=listing)
 
     def on_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
@@ -274,118 +262,3 @@ class NewsSpider(scrapy.Spider):
 
     def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
         report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
-
-
-# What an outlet of the monitor's languages writes in when it declares nothing: Scrapy's own
-# guess (charset_normalizer among all encodings) takes short French ISO-8859-1 pages for
-# Central European cp1250 ("prčs" for "près"), so the guess is made among these only.
-_UNDECLARED_ENCODINGS = ["utf_8", "cp1252", "cp1256", "iso8859_6"]
-
-
-def decoded_html(response: TextResponse) -> str:
-    """The page as text, in the charset its HTTP header, BOM or <meta> declares (Scrapy's rule).
-
-    When nothing declares one and the body is not UTF-8, the charset is guessed among the
-    monitor's languages' legacy encodings. When the declared charset garbles the page
-    (replacement characters), the <meta> charset, UTF-8 or that guess is used instead, the first
-    that decodes it cleanly.
-    """
-    body, text = response.body, response.text
-    # Scrapy decoded it as UTF-8 (declared or found valid): the common case, nothing to check.
-    # Otherwise, with nothing declared, Scrapy guessed among every encoding.
-    if response.encoding != "utf-8" and not _declares_encoding(response) and not _is_utf8(body):
-        return _guessed(body) or text
-    if "\ufffd" not in text:
-        return text
-    for encoding in (html_body_declared_encoding(body), "utf-8"):
-        if not encoding:
-            continue
-        try:
-            return body.decode(resolve_encoding(encoding) or encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return _guessed(body) or text
-
-
-def _declares_encoding(response: TextResponse) -> bool:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    body = response.body
-    return bool(http_content_type_encoding(content_type) or read_bom(body)[0] or html_body_declared_encoding(body))
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _guessed(body: bytes) -> str | None:
-    match = from_bytes(body, cp_isolation=_UNDECLARED_ENCODINGS).best()
-    return str(match) if match is not None else None
-
-
-# Scrapy's own refusals that are plain IgnoreRequest: told apart by their documented messages.
-_ROBOTS_MESSAGE = "Forbidden by robots.txt"
-_IGNORED_KINDS = (
-    ("Filtered offsite request", "offsite", "redirected off the outlet's hosts"),
-    ("max redirections reached", "redirect", "too many redirects (a redirect loop?)"),
-    ("DOWNLOAD_MAXSIZE", "too_large", "body larger than DOWNLOAD_MAXSIZE once decompressed"),
-)
-_DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
-    (DownloadTimeoutError, "timeout", "no complete answer within DOWNLOAD_TIMEOUT"),
-    (TLSVerificationError, "tls", "the server's TLS certificate was refused"),
-    (HeadersTooLargeError, "too_large", "header section over SAHEL_MAX_HEADER_BYTES / SAHEL_MAX_HEADER_COUNT"),
-    (DownloadCancelledError, "too_large", "body larger than DOWNLOAD_MAXSIZE, download cancelled"),
-    (ResponseDataLossError, "truncated", "the connection ended before the whole body arrived"),
-    (CannotResolveHostError, "dns", "the host name does not resolve"),
-    (DownloadConnectionRefusedError, "refused", "the server refused the connection"),
-)
-
-
-# Failures the next crawl may not meet: the page is worth asking for again.
-_TRANSIENT_KINDS = frozenset({"timeout", "truncated", "dns", "refused", "download"})
-
-
-def _may_pass_next_time(failure: Failure, kind: str) -> bool:
-    response = getattr(failure.value, "response", None)
-    if response is not None:
-        return response.status >= 500 or response.status in (408, 429)
-    return kind in _TRANSIENT_KINDS
-
-
-def _refused_redirect(response: Response) -> tuple[str, str] | None:
-    """("offsite", reason) for a redirect to a scheme other than http(s), which Scrapy's redirect
-    middleware leaves unfollowed (file:, data:, ftp:, gopher:, ...); None for any other response."""
-    location = response.headers.get(b"Location")
-    if not 300 <= response.status < 400 or not location:
-        return None
-    target = urljoin(response.url, location.decode("latin-1"))
-    scheme = urlsplit(target).scheme.lower()
-    if scheme in ("http", "https"):
-        return None
-    return "offsite", f"redirect to a {scheme}: URL refused, not followed: {target[:200]}"
-
-
-def classify_failure(failure: Failure) -> tuple[str, str] | None:
-    """(kind, reason) of a failed request for the crawl's error record, or None for an expected skip."""
-    message = failure.getErrorMessage()
-    response = getattr(failure.value, "response", None)
-    if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
-        return _refused_redirect(response) or ("http", f"HTTP {response.status}")
-    if failure.check(PrivateAddressError):
-        return "internal", message
-    if failure.check(SkippedRequest):
-        return None
-    if failure.check(IgnoreRequest):
-        if message == _ROBOTS_MESSAGE:
-            return None
-        for marker, kind, reason in _IGNORED_KINDS:
-            if marker in message:
-                return kind, f"{reason}: {message}"
-        return "ignored", message
-    for error_type, kind, meaning in _DOWNLOAD_KINDS:
-        if failure.check(error_type):
-            return kind, f"{meaning} ({failure.type.__name__}{': ' + message if message else ''})"
-    return "download", f"{failure.type.__name__}: {message or 'the download failed'}"
