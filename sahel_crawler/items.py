@@ -21,7 +21,7 @@ class ArticleItem:
     # -- filled by the spider ---------------------------------------------------------
     url: str  # the URL the page was finally served from (after redirects)
     outlet: str  # outlet id from the sources registry
-    html: str  # the decoded page (response.text): never bytes, see DESIGN.md
+    html: str  # the decoded page (response.text): never bytes (trafilatura ignores <meta charset> on bytes)
     fetched_at: datetime  # aware, UTC
     requested_url: str = ""  # the URL as discovered (feed, sitemap or section link)
     discovered_via: str = ""  # "feed" | "sitemap" | "section"

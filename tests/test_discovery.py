@@ -38,7 +38,7 @@ from sahel_crawler.discovery import (
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TRAFILATURA = CORPUS / "trafilatura-resources"
 FEEDPARSER = CORPUS / "feedparser-tests" / "tests"
-NO_CORPUS = f"real corpus not found at {CORPUS} (see DESIGN.md: ../shared/corpus next to the repository)"
+NO_CORPUS = f"real corpus not found at {CORPUS} (see docs/architecture.md: ../shared/corpus next to the repository)"
 
 FEED_URL = "https://www.france24.com/fr/afrique/rss"
 SITEMAP_URL = "https://www.france24.com/sitemaps/fr/news.xml"

@@ -108,7 +108,7 @@ def test_idempotent_on_arbitrary_paths_and_queries(path: str, query: str) -> Non
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # France 24 Arabic, section and slug percent-encoded, feed tracking (DESIGN.md shapes).
+        # France 24 Arabic, section and slug percent-encoded, feed tracking (the outlet's real URL shapes).
         (
             "https://www.france24.com/ar/أفريقيا/20240115-مالي-هجوم?xtor=RSS-1&utm_source=rss#comments",
             "https://www.france24.com/ar/%D8%A3%D9%81%D8%B1%D9%8A%D9%82%D9%8A%D8%A7/"
