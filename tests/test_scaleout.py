@@ -22,7 +22,7 @@ from scrapy_redis.queue import PriorityQueue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sahel_crawler import scaleout
+from sahel_crawler import crawl_round, scaleout
 from sahel_crawler.replay import ReplayServer
 from tests.conftest import replay_settings_args, run_sahel, start_sahel
 
@@ -228,13 +228,13 @@ class _NewsSpider(scrapy.Spider):
 
 
 @pytest.fixture
-def open_worker(redis_url: str, redis_prefix: str) -> Iterator[Callable[[], scaleout.SharedFrontierScheduler]]:
+def open_worker(redis_url: str, redis_prefix: str) -> Iterator[Callable[[], crawl_round.SharedFrontierScheduler]]:
     """Opens shared-frontier schedulers on the test Redis, as workers of one round; closes them after."""
-    opened: list[scaleout.SharedFrontierScheduler] = []
+    opened: list[crawl_round.SharedFrontierScheduler] = []
 
-    def open_one() -> scaleout.SharedFrontierScheduler:
+    def open_one() -> crawl_round.SharedFrontierScheduler:
         crawler = get_crawler(_NewsSpider, scaleout.redis_settings(redis_url, key_prefix=redis_prefix))
-        scheduler = scaleout.SharedFrontierScheduler.from_crawler(crawler)
+        scheduler = crawl_round.SharedFrontierScheduler.from_crawler(crawler)
         scheduler.open(_NewsSpider.from_crawler(crawler))
         opened.append(scheduler)
         return scheduler
@@ -255,12 +255,12 @@ def _members(redis_url: str, key: str) -> dict[str, float]:
 
 @pytest.mark.redis
 def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
-    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    open_worker: Callable[[], crawl_round.SharedFrontierScheduler],
     redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(scaleout, "WORKER_EXPIRY_SECONDS", 1)
+    monkeypatch.setattr(crawl_round, "WORKER_EXPIRY_SECONDS", 1)
     paused = open_worker()
     paused.heartbeat()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "a live worker just renews"
@@ -271,7 +271,7 @@ def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
     assert set(_members(redis_url, paused.workers_key)) == {other.worker_id}
 
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.crawl_round"):
         paused.heartbeat()
     silence = time.monotonic() - paused_at
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -291,7 +291,7 @@ def test_a_worker_paused_past_its_expiry_notices_and_registers_again(
 
 @pytest.mark.redis
 def test_an_expired_worker_not_yet_pruned_also_registers_again(
-    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    open_worker: Callable[[], crawl_round.SharedFrontierScheduler],
     redis_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -299,7 +299,7 @@ def test_an_expired_worker_not_yet_pruned_also_registers_again(
     client = redis.Redis.from_url(redis_url)
     client.zadd(worker.workers_key, {worker.worker_id: 1})  # expired long ago, nobody pruned it
     client.close()
-    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.crawl_round"):
         worker.heartbeat()
     assert any(f"worker {worker.worker_id} was no longer registered" in r.getMessage() for r in caplog.records)
     assert _members(redis_url, worker.workers_key)[worker.worker_id] > 0
@@ -307,7 +307,7 @@ def test_an_expired_worker_not_yet_pruned_also_registers_again(
 
 @pytest.mark.redis
 def test_a_worker_a_restarted_redis_forgot_says_so_without_claiming_a_long_silence(
-    open_worker: Callable[[], scaleout.SharedFrontierScheduler],
+    open_worker: Callable[[], crawl_round.SharedFrontierScheduler],
     redis_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -316,7 +316,7 @@ def test_a_worker_a_restarted_redis_forgot_says_so_without_claiming_a_long_silen
     client = redis.Redis.from_url(redis_url)
     client.delete(worker.workers_key)  # what a Redis restarted without persistence has lost
     client.close()
-    with caplog.at_level(logging.WARNING, logger="sahel_crawler.scaleout"):
+    with caplog.at_level(logging.WARNING, logger="sahel_crawler.crawl_round"):
         worker.heartbeat()  # a few seconds at most after its last one, far from the 60 s limit
     since = time.monotonic() - joined
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -331,7 +331,7 @@ def test_a_worker_a_restarted_redis_forgot_says_so_without_claiming_a_long_silen
 
 @pytest.mark.redis
 def test_a_heartbeat_after_the_worker_left_does_not_bring_it_back(
-    open_worker: Callable[[], scaleout.SharedFrontierScheduler], redis_url: str
+    open_worker: Callable[[], crawl_round.SharedFrontierScheduler], redis_url: str
 ) -> None:
     worker = open_worker()
     assert worker.worker_id in _members(redis_url, worker.workers_key)
