@@ -18,7 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sahel_crawler.digest.build import Digest, build_digest, concept_labels
-from sahel_crawler.digest.mail import MailError, build_message, parse_addresses, parse_smtp_url, send_message
+from sahel_crawler.digest.mail import (
+    MailError,
+    SmtpConfig,
+    build_message,
+    parse_addresses,
+    parse_smtp_url,
+    send_message,
+)
 from sahel_crawler.digest.period import Period
 from sahel_crawler.digest.render import render, subject
 from sahel_crawler.lexicon import load_lexicon
@@ -56,6 +63,15 @@ class DigestOutcome:
     unrecorded: str | None = None  # why the written digest's run could not be recorded
 
 
+@dataclass(frozen=True)
+class _Mailing:
+    """Where an emailed digest goes, from checked settings."""
+
+    smtp: SmtpConfig
+    sender: Address
+    recipients: list[Address]
+
+
 def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None = None) -> DigestOutcome:
     """Run one digest. Raises ValueError for bad settings (before anything is built or sent)
     and for an --out file that cannot be written (before anything is sent), DatabaseError when
@@ -64,87 +80,112 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
 
     Writing the digest to a file or standard output needs no write to the database: on a
     read-only database the run is not recorded and `unrecorded` says why."""
-    smtp = sender = None
-    recipients: list[Address] = []
-    if request.recipients:
-        if not request.smtp_url:
-            raise ValueError("emailing a digest needs SAHEL_SMTP_URL (e.g. smtp+starttls://user:pass@host)")
-        if not request.sender:
-            raise ValueError("emailing a digest needs SAHEL_DIGEST_FROM (the sender address)")
-        smtp = parse_smtp_url(request.smtp_url)
-        senders = parse_addresses([request.sender], "SAHEL_DIGEST_FROM")
-        if len(senders) != 1:
-            raise ValueError("SAHEL_DIGEST_FROM must be exactly one address")
-        sender = senders[0]
-        recipients = parse_addresses(list(request.recipients), "recipient")
-        if not recipients:
-            raise ValueError("no recipient address given (--email or SAHEL_DIGEST_TO)")
-    lexicon = load_lexicon(request.lexicon_path)  # a broken lexicon file is an error (LexiconError)
+    mailing = _mailing(request)
+    request, digest = _build(engine, request, now)
+    outcome = DigestOutcome(digest)
+    sessions = session_factory(engine)
+    if request.out is not None or mailing is None:
+        _write_out(sessions, request, outcome)
+    if mailing is not None:
+        _send(sessions, request, mailing, outcome)
+    return outcome
+
+
+def _mailing(request: DigestRequest) -> _Mailing | None:
+    """The checked mail settings of an emailed digest, None when it is not emailed; ValueError
+    naming the setting that is missing or wrong."""
+    if not request.recipients:
+        return None
+    if not request.smtp_url:
+        raise ValueError("emailing a digest needs SAHEL_SMTP_URL (e.g. smtp+starttls://user:pass@host)")
+    if not request.sender:
+        raise ValueError("emailing a digest needs SAHEL_DIGEST_FROM (the sender address)")
+    smtp = parse_smtp_url(request.smtp_url)
+    senders = parse_addresses([request.sender], "SAHEL_DIGEST_FROM")
+    if len(senders) != 1:
+        raise ValueError("SAHEL_DIGEST_FROM must be exactly one address")
+    recipients = parse_addresses(list(request.recipients), "recipient")
+    if not recipients:
+        raise ValueError("no recipient address given (--email or SAHEL_DIGEST_TO)")
+    return _Mailing(smtp, senders[0], recipients)
+
+
+def _build(engine: Engine, request: DigestRequest, now: datetime | None) -> tuple[DigestRequest, Digest]:
+    """The digest of the request's period, with the request's concept filter resolved against
+    the lexicon (a broken lexicon file is an error: LexiconError)."""
+    lexicon = load_lexicon(request.lexicon_path)
     if request.concepts:
         request = replace(request, concepts=lexicon.concept_ids(request.concepts))
-    labels = concept_labels(lexicon)
-    sessions = session_factory(engine)
     with session_factory(read_only(engine))() as session:  # building only reads
         digest = build_digest(
-            session, request.period, concepts=request.concepts, languages=request.languages, labels=labels, now=now
+            session,
+            request.period,
+            concepts=request.concepts,
+            languages=request.languages,
+            labels=concept_labels(lexicon),
+            now=now,
         )
-    outcome = DigestOutcome(digest)
-    period = request.period
+    return request, digest
 
-    if request.out is not None or not recipients:
-        text = render(digest, request.fmt)
-        delivery = "stdout" if request.out in (None, "-") else "file"
-        if delivery == "file":
-            _write(request.out, text)  # type: ignore[arg-type]
-            outcome.out_path = request.out
-        else:
-            outcome.written = text
-        outcome.unrecorded = _record_written(sessions, request, digest.story_count, delivery)
 
-    if recipients and smtp is not None and sender is not None:
-        addresses = sorted(a.addr_spec for a in recipients)
-        key = claim_key(period, addresses, request.concepts, request.languages)
-        try:
-            with sessions.begin() as session:
-                run = claim_email(
-                    session,
-                    key,
-                    period_start=period.start,
-                    period_end=period.end,
-                    label=period.label,
-                    timezone=period.timezone,
-                    fmt="multipart",
-                    recipients=addresses,
-                    force=request.force,
-                )
-                if run is None:
-                    outcome.already_sent = claimed_run(session, key)
-                    return outcome
-                run_id = run.id
-        except SQLAlchemyError as exc:  # e.g. a read-only database: the claim is what sends it once
-            raise DatabaseError(f"cannot record the emailed digest, so it was not sent: {error_reason(exc)}") from None
-        message = build_message(
-            subject=subject(digest),
-            sender=sender,
-            recipients=recipients,
-            text=render(digest, "markdown"),
-            html=render(digest, "html"),
-        )
-        try:
-            outcome.refused = send_message(smtp, message)
-        except MailError as exc:
-            with sessions.begin() as session:
-                failed = session.get(DigestRun, run_id)
-                if failed is not None:
-                    finish_digest_run(session, failed, status="failed", stories=digest.story_count, error=str(exc))
-            raise
+def _write_out(sessions: sessionmaker[Session], request: DigestRequest, outcome: DigestOutcome) -> None:
+    """Render the digest to the --out file or standard output, and record that run."""
+    text = render(outcome.digest, request.fmt)
+    delivery = "stdout" if request.out in (None, "-") else "file"
+    if delivery == "file":
+        _write(request.out, text)  # type: ignore[arg-type]
+        outcome.out_path = request.out
+    else:
+        outcome.written = text
+    outcome.unrecorded = _record_written(sessions, request, outcome.digest.story_count, delivery)
+
+
+def _send(sessions: sessionmaker[Session], request: DigestRequest, mailing: _Mailing, outcome: DigestOutcome) -> None:
+    """Claim the emailed digest, send it and record how it went; an already claimed one is not
+    sent again (`outcome.already_sent`) unless the request forces it."""
+    digest, period = outcome.digest, request.period
+    addresses = sorted(a.addr_spec for a in mailing.recipients)
+    key = claim_key(period, addresses, request.concepts, request.languages)
+    try:
         with sessions.begin() as session:
-            sent = session.get(DigestRun, run_id)
-            if sent is not None:
-                error = f"refused by the server: {', '.join(outcome.refused)}" if outcome.refused else None
-                finish_digest_run(session, sent, status="sent", stories=digest.story_count, error=error)
-        outcome.sent_to = [a for a in addresses if a not in outcome.refused]
-    return outcome
+            run = claim_email(
+                session,
+                key,
+                period_start=period.start,
+                period_end=period.end,
+                label=period.label,
+                timezone=period.timezone,
+                fmt="multipart",
+                recipients=addresses,
+                force=request.force,
+            )
+            if run is None:
+                outcome.already_sent = claimed_run(session, key)
+                return
+            run_id = run.id
+    except SQLAlchemyError as exc:  # e.g. a read-only database: the claim is what sends it once
+        raise DatabaseError(f"cannot record the emailed digest, so it was not sent: {error_reason(exc)}") from None
+    message = build_message(
+        subject=subject(digest),
+        sender=mailing.sender,
+        recipients=mailing.recipients,
+        text=render(digest, "markdown"),
+        html=render(digest, "html"),
+    )
+    try:
+        outcome.refused = send_message(mailing.smtp, message)
+    except MailError as exc:
+        with sessions.begin() as session:
+            failed = session.get(DigestRun, run_id)
+            if failed is not None:
+                finish_digest_run(session, failed, status="failed", stories=digest.story_count, error=str(exc))
+        raise
+    with sessions.begin() as session:
+        sent = session.get(DigestRun, run_id)
+        if sent is not None:
+            error = f"refused by the server: {', '.join(outcome.refused)}" if outcome.refused else None
+            finish_digest_run(session, sent, status="sent", stories=digest.story_count, error=error)
+    outcome.sent_to = [a for a in addresses if a not in outcome.refused]
 
 
 def _write(path: str, text: str) -> None:
