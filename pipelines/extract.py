@@ -54,7 +54,7 @@ class ExtractionPipeline:
     The page's text work runs in SAHEL_EXTRACT_WORKERS worker processes; `process_item`
     returns a Deferred, so the reactor keeps fetching meanwhile. A page that raises, crashes its
     worker or runs past SAHEL_EXTRACT_TIMEOUT is dropped and reported (stats `sahel/errors` and
-    `sahel/errors/extraction`, signal `page_failed` with kind "extraction", stored in crawl_errors).
+    `sahel/errors/extraction`, signal `page_failed` with error kind "extraction", stored in crawl_errors).
     Feed and sitemap titles and dates are fallbacks when the page itself carries none. Keyword
     hits are those of the lexicon loaded when the crawl starts (a lexicon that does not validate
     stops the crawl before any page is fetched). CPU milliseconds spent go to stats

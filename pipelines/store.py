@@ -253,7 +253,7 @@ class StoragePipeline:
             with self.Session.begin() as session:
                 repo.finish_run(session, self.run_id, status=status, reason=reason, counts=counts)
         except SQLAlchemyError as exc:  # the CLI sees the run still "running" and exits 1
-            logger.error("cannot record the end of crawl run %s: %s", self.run_id, error_reason(exc, with_kind=True))
+            logger.error("cannot record the end of crawl run %s: %s", self.run_id, error_reason(exc, with_type=True))
             return
         logger.info("crawl run %s %s (%s): %s", self.run_id, status, reason, counts)
 
@@ -330,13 +330,13 @@ class StoragePipeline:
             logger.info(
                 "a batch of %d articles conflicted (%s); writing them one by one",
                 len(records),
-                error_reason(exc, with_kind=True),
+                error_reason(exc, with_type=True),
             )
         except Exception as exc:  # find the failing record(s); the others must still be stored
             logger.warning(
                 "a batch of %d articles failed (%s); writing them one by one",
                 len(records),
-                error_reason(exc, with_kind=True),
+                error_reason(exc, with_type=True),
             )
         outcomes: list[repo.SaveResult | Exception] = []
         for record in records:
@@ -346,7 +346,7 @@ class StoragePipeline:
                     outcome = write_article(session, record, self.run_id)
             except Exception as exc:  # also a commit that fails after the write went through
                 outcome = exc
-                self._write_error(record.url, "store", error_reason(exc, with_kind=True), record.outlet)
+                self._write_error(record.url, "store", error_reason(exc, with_type=True), record.outlet)
             outcomes.append(outcome)  # one outcome per record, whatever failed
         return outcomes
 
@@ -356,7 +356,7 @@ class StoragePipeline:
         self.stats.inc_value("sahel/time_ms/store_writes", cpu_ms)
         for pending, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                logger.warning("%s failed (store): %s", pending.record.url, error_reason(outcome, with_kind=True))
+                logger.warning("%s failed (store): %s", pending.record.url, error_reason(outcome, with_type=True))
                 self.stats.inc_value("sahel/errors")
                 self.stats.inc_value("sahel/errors/store")
                 pending.done.errback(Failure(outcome))
@@ -378,22 +378,24 @@ class StoragePipeline:
 
     # -- page failures --------------------------------------------------------------------------
 
-    def page_failed(self, url: str, kind: str, reason: str, outlet: str | None = None) -> None:
+    def page_failed(self, url: str, error_kind: str, reason: str, outlet: str | None = None) -> None:
         """Record a page-level failure (in the database thread while batching)."""
         if self.Session is None:
             return
         if self._pool is None:
-            self._write_error(url, kind, reason, outlet, raise_errors=True)
+            self._write_error(url, error_kind, reason, outlet, raise_errors=True)
             return
-        self._in_thread(self._write_error, url, kind, reason, outlet).addErrback(
+        self._in_thread(self._write_error, url, error_kind, reason, outlet).addErrback(
             lambda failure: logger.error("cannot record the failure of %s: %s", url, failure.getErrorMessage())
         )
 
-    def _write_error(self, url: str, kind: str, reason: str, outlet: str | None, *, raise_errors: bool = False) -> None:
+    def _write_error(
+        self, url: str, error_kind: str, reason: str, outlet: str | None, *, raise_errors: bool = False
+    ) -> None:
         assert self.Session is not None
         try:
             with self.Session.begin() as session:
-                repo.record_error(session, self.run_id, url=url, kind=kind, reason=reason, outlet=outlet)
+                repo.record_error(session, self.run_id, url=url, error_kind=error_kind, reason=reason, outlet=outlet)
         except Exception as exc:
             if raise_errors:
                 raise

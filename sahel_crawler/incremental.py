@@ -26,7 +26,7 @@ from storage.validators import put_validators
 
 logger = logging.getLogger(__name__)
 
-_CONDITIONAL_KINDS = frozenset({"feed", "sitemap"})
+_CONDITIONAL_PAGE_TYPES = frozenset({"feed", "sitemap"})
 _CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 
 
@@ -45,14 +45,14 @@ class NotModified(SkippedRequest):
 class IncrementalMiddleware:
     """Skip stored articles before they are scheduled; conditional GET for feeds and sitemaps.
 
-    Article requests (meta["kind"] == "article") whose canonical URL is stored are dropped when
+    Article requests (meta["page_type"] == "article") whose canonical URL is stored are dropped when
     scheduled (Scrapy's `request_scheduled` signal: no download, no errback), counted once per
     URL in `sahel/skipped_seen`. The check is one indexed query against the database at the
     moment the request is scheduled, so it sees what any other crawl process has committed;
     nothing is preloaded, so memory and start-up time do not grow with the archive. The query
     reads without taking SQLite's write lock, so it never waits for the storage stage's batches.
 
-    Feed and sitemap requests (meta["kind"] in feed, sitemap) carry If-None-Match /
+    Feed and sitemap requests (meta["page_type"] in feed, sitemap) carry If-None-Match /
     If-Modified-Since from `http_validators`; a 304 is counted in `sahel/not_modified` and ends
     the request with `NotModified`. Validators of 200 responses are written when the crawl
     finishes normally: a crawl cut short must not make the next one skip a feed whose articles
@@ -160,7 +160,7 @@ class IncrementalMiddleware:
 
     def request_scheduled(self, request: Request, spider: Any = None) -> None:
         """Drop an article request whose canonical URL is stored (raises AlreadyStored)."""
-        if self.refresh or self.lookups is None or request.meta.get("kind") != "article":
+        if self.refresh or self.lookups is None or request.meta.get("page_type") != "article":
             return
         url = self._canonical(request)
         if url in self._skipped:
@@ -191,7 +191,7 @@ class IncrementalMiddleware:
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         """Add the remembered validators to a feed or sitemap request."""
-        if request.meta.get("kind") not in _CONDITIONAL_KINDS or self.lookups is None:
+        if request.meta.get("page_type") not in _CONDITIONAL_PAGE_TYPES or self.lookups is None:
             return None
         for name in _CONDITIONAL_HEADERS:  # a redirect copies the headers meant for its source URL
             request.headers.pop(name, None)
@@ -212,7 +212,7 @@ class IncrementalMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         """Count a 304 as not modified (raises NotModified); note the validators of a 200."""
-        if request.meta.get("kind") not in _CONDITIONAL_KINDS:
+        if request.meta.get("page_type") not in _CONDITIONAL_PAGE_TYPES:
             return response
         if response.status == 304:
             self.stats.inc_value("sahel/not_modified")

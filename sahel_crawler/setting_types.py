@@ -18,7 +18,7 @@ from sahel_crawler import settings as project_settings
 class SettingType:
     """One SAHEL_* setting's type: its Python type and whether None (unset) is allowed."""
 
-    kind: type
+    python_type: type
     optional: bool
 
 
@@ -33,8 +33,8 @@ _READERS: dict[type, tuple[str, Callable[[Settings, str], Any]]] = {
 def _annotated_type(annotation: Any) -> SettingType:
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
-        (kind,) = (a for a in args if a is not type(None))
-        return SettingType(typing.get_origin(kind) or kind, optional=True)
+        (member,) = (a for a in args if a is not type(None))
+        return SettingType(typing.get_origin(member) or member, optional=True)
     return SettingType(typing.get_origin(annotation) or annotation, optional=False)
 
 
@@ -60,11 +60,11 @@ def setting_types(module: types.ModuleType = project_settings) -> dict[str, Sett
 def check_setting_types(settings: Settings) -> None:
     """ValueError naming the first SAHEL_* setting whose value is not of its type."""
     for name, setting in setting_types().items():
-        if setting.kind not in _READERS:  # any text is a valid str or comma-separated list
+        if setting.python_type not in _READERS:  # any text is a valid str or comma-separated list
             continue
         if setting.optional and settings.get(name) in (None, ""):
             continue
-        description, read = _READERS[setting.kind]
+        description, read = _READERS[setting.python_type]
         try:
             read(settings, name)
         except (TypeError, ValueError):

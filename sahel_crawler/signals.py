@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 # Sent by the spider for a page, feed or sitemap it could not use.
-# Arguments: url (str), kind (str: http, download, feed, sitemap, not_html, ...), reason (str),
+# Arguments: url (str), error_kind (str: http, download, feed, sitemap, not_html, ...), reason (str),
 # outlet (str | None).
 page_failed = object()
 
@@ -21,23 +21,23 @@ def report_failure(
     signals: Any,
     log: logging.Logger | logging.LoggerAdapter[Any],
     url: str,
-    kind: str,
+    error_kind: str,
     reason: str,
     outlet: str | None,
 ) -> None:
     """Log a page-level failure with its URL and reason, count it (stats `sahel/errors` and
-    `sahel/errors/<kind>`) and send `page_failed` (stored as a crawl_errors row of the run).
+    `sahel/errors/<error kind>`) and send `page_failed` (stored as a crawl_errors row of the run).
     `signals` may be None outside a crawl."""
-    log.warning("%s failed (%s): %s", url, kind, reason)
+    log.warning("%s failed (%s): %s", url, error_kind, reason)
     stats.inc_value("sahel/errors")
-    stats.inc_value(f"sahel/errors/{kind}")
+    stats.inc_value(f"sahel/errors/{error_kind}")
     if signals is not None:
-        signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, outlet=outlet)
+        signals.send_catch_log(page_failed, url=url, error_kind=error_kind, reason=reason, outlet=outlet)
 
 
 def report_no_text(stats: Any, signals: Any, url: str, reason: str, outlet: str | None) -> None:
     """Count a fetched page without article text (stat `sahel/no_text`, not an error) and send
-    `page_failed` with kind "no_text", so that the run keeps the URL and the reason in crawl_errors."""
+    `page_failed` with error kind "no_text", so that the run keeps the URL and the reason in crawl_errors."""
     stats.inc_value("sahel/no_text")
     if signals is not None:
-        signals.send_catch_log(page_failed, url=url, kind="no_text", reason=reason, outlet=outlet)
+        signals.send_catch_log(page_failed, url=url, error_kind="no_text", reason=reason, outlet=outlet)

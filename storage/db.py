@@ -117,14 +117,14 @@ def _make_parent_folder(parsed: Any) -> None:
         ) from None
 
 
-def error_reason(exc: BaseException, *, with_kind: bool = False) -> str:
+def error_reason(exc: BaseException, *, with_type: bool = False) -> str:
     """The database's own one-line reason for a failed statement or connection, without
     SQLAlchemy's statement, parameters and background link (which may repeat a whole article);
-    `with_kind` puts the driver's exception class in front."""
+    `with_type` puts the driver's exception class in front."""
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     line = lines[0] if lines else ""
-    if with_kind:
+    if with_type:
         line = f"{type(cause).__name__}: {line}"
     return (line or type(cause).__name__)[:MAX_REASON_CHARS]
 

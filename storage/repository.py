@@ -152,12 +152,12 @@ def finish_run(session: Session, run_id: int, *, status: str, reason: str | None
 
 
 def record_error(
-    session: Session, run_id: int | None, *, url: str, kind: str, reason: str, outlet: str | None = None
+    session: Session, run_id: int | None, *, url: str, error_kind: str, reason: str, outlet: str | None = None
 ) -> None:
-    """Remember one page-level failure of a run."""
+    """Remember one page-level failure of a run (its error kind in the `kind` column)."""
     if run_id is None:
         return
-    session.add(CrawlError(run_id=run_id, outlet_id=outlet, url=url[:2048], kind=kind, reason=reason))
+    session.add(CrawlError(run_id=run_id, outlet_id=outlet, url=url[:2048], kind=error_kind, reason=reason))
 
 
 def recent_runs(session: Session, limit: int = 20) -> list[CrawlRun]:

@@ -324,7 +324,7 @@ def test_feed_entity_bomb_refused_whatever_stands_before_its_doctype(prolog, utf
 def test_sitemap_entity_bomb_refused_whatever_stands_before_its_doctype(prolog):
     result, peak = _peak_memory(parse_sitemap, _tuned_bomb("urlset", BOMB_SITEMAP, prolog), SITEMAP_URL)
 
-    assert (result.kind, result.links, result.error) == ("invalid", [], ENTITY_REFUSAL)
+    assert (result.root_name, result.links, result.error) == ("invalid", [], ENTITY_REFUSAL)
     assert peak < 5 * MB
 
 
@@ -479,7 +479,7 @@ NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 def test_google_news_fields_kept():
     result = parse_sitemap(NEWS_SITEMAP.encode(), SITEMAP_URL)
 
-    assert result.kind == "urlset"
+    assert result.root_name == "urlset"
     assert result.error is None
     assert result.sitemaps == []
     assert result.links == [
@@ -526,7 +526,7 @@ def test_sitemap_index_lists_child_sitemaps():
 
     result = parse_sitemap(body, SITEMAP_URL)
 
-    assert result.kind == "sitemapindex"
+    assert result.root_name == "sitemapindex"
     assert result.links == []
     assert result.sitemaps == [
         "https://www.france24.com/sitemaps/fr/news-1.xml",
@@ -562,7 +562,7 @@ def test_gzip_bomb_refused_with_bounded_memory(gzip_bomb):
 
     result, peak = _peak_memory(parse_sitemap, gzip_bomb, SITEMAP_URL)
 
-    assert result.kind == "invalid"
+    assert result.root_name == "invalid"
     assert result.links == [] and result.sitemaps == []
     assert "gzip" in result.error
     assert peak < 60 * MB  # the 50 MB cap, not the 200 MB the bomb expands to
@@ -571,7 +571,7 @@ def test_gzip_bomb_refused_with_bounded_memory(gzip_bomb):
 def test_gzip_cap_is_configurable(gzip_bomb):
     result, peak = _peak_memory(parse_sitemap, gzip_bomb, SITEMAP_URL, max_bytes=MB)
 
-    assert result.kind == "invalid"
+    assert result.root_name == "invalid"
     assert peak < 4 * MB
 
 
@@ -585,7 +585,7 @@ def test_sitemap_xxe_refused(tmp_path):
     result = parse_sitemap(body, SITEMAP_URL)
 
     assert "TOP-SECRET" not in repr(result)
-    assert result.kind == "invalid"
+    assert result.root_name == "invalid"
     assert "entit" in result.error
 
 
@@ -597,7 +597,7 @@ def test_sitemap_billion_laughs_not_expanded():
 
     result, peak = _peak_memory(parse_sitemap, body, SITEMAP_URL)
 
-    assert result.kind == "invalid"
+    assert result.root_name == "invalid"
     assert "lollol" not in repr(result)
     assert peak < 5 * MB
 
@@ -639,7 +639,7 @@ def test_damage_mid_document_keeps_entries_on_both_sides():
 def test_sitemap_over_the_url_cap_is_truncated_with_a_note():
     result = parse_sitemap(_urlset(60_000), SITEMAP_URL)
 
-    assert result.kind == "urlset"
+    assert result.root_name == "urlset"
     assert len(result.links) == 50_000
     assert result.links[-1].url == "https://example.org/a/49999"
     assert "truncated at 50000" in result.error
@@ -697,7 +697,7 @@ def test_plain_text_sitemap():
 
     result = parse_sitemap(body, SITEMAP_URL)
 
-    assert result.kind == "urlset"
+    assert result.root_name == "urlset"
     assert _urls(result.links) == ["https://example.org/a", "https://example.org/b"]
 
 
@@ -714,7 +714,7 @@ def test_plain_text_sitemap():
 def test_unusable_sitemap_reports_reason(body, reason):
     result = parse_sitemap(body, SITEMAP_URL)
 
-    assert result.kind == "invalid"
+    assert result.root_name == "invalid"
     assert result.links == [] and result.sitemaps == []
     assert reason in result.error
 
@@ -751,7 +751,7 @@ def test_real_sitemap_and_its_gzip_twin():
     result = parse_sitemap(plain, "https://www.sitemaps.org/sitemap.xml")
     packed = parse_sitemap((TRAFILATURA / "sitemap.xml.gz").read_bytes(), "https://www.sitemaps.org/sitemap.xml.gz")
 
-    assert result.kind == "urlset" and result.error is None
+    assert result.root_name == "urlset" and result.error is None
     assert _urls(result.links) == list(dict.fromkeys(_locs(plain)))
     assert all(link.published_at.tzinfo == UTC for link in result.links)
     assert _urls(packed.links) == _urls(result.links)
@@ -763,7 +763,7 @@ def test_real_sitemap_index():
 
     result = parse_sitemap(body, "http://www.example.com/sitemap.xml")
 
-    assert result.kind == "sitemapindex" and result.error is None
+    assert result.root_name == "sitemapindex" and result.error is None
     assert result.sitemaps == _locs(body)
 
 
@@ -773,7 +773,7 @@ def test_real_hreflang_sitemap_keeps_pages_not_alternates():
 
     result = parse_sitemap(body, "http://www.example.com/sitemap.xml")
 
-    assert result.kind == "urlset"
+    assert result.root_name == "urlset"
     assert set(_urls(result.links)) | set(result.sitemaps) == set(_locs(body))
     assert "http://www.example.com/sitemap-de.xml.gz" not in result.sitemaps  # an xhtml:link alternate
 

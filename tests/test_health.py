@@ -117,7 +117,7 @@ def test_pages_without_text_are_not_counted_as_page_errors(tmp_path: Path) -> No
         session.flush()
         for kind in ("no_text", "no_text", "http"):
             repo.record_error(
-                session, run.id, url=f"https://steady.test/{kind}", kind=kind, reason="r", outlet="steady"
+                session, run.id, url=f"https://steady.test/{kind}", error_kind=kind, reason="r", outlet="steady"
             )
     with session_factory(open_database(db_url))() as session:
         (steady,) = outlet_health(session, now=NOW)

@@ -55,7 +55,7 @@ _PARSER_OPTIONS: dict[str, Any] = {
     "remove_pis": True,
     "collect_ids": False,
 }
-_KINDS = ("urlset", "sitemapindex")
+_ROOTS = ("urlset", "sitemapindex")
 # Both entry kinds are taken under either root: some sites mix <sitemap> into a <urlset>.
 _ENTRY_TAGS = ("{*}url", "{*}sitemap")
 
@@ -64,7 +64,7 @@ _ENTRY_TAGS = ("{*}url", "{*}sitemap")
 class SitemapResult:
     """What a sitemap lists: pages (``urlset``) or child sitemaps (``sitemapindex``)."""
 
-    kind: str  # "urlset" | "sitemapindex" | "invalid"
+    root_name: str  # "urlset" | "sitemapindex", or "invalid"
     links: list[DiscoveredLink] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
     error: str | None = None
@@ -124,17 +124,19 @@ def _parse(body: bytes, url: str, max_urls: int, max_bytes: int) -> SitemapResul
         # only elements whose end tag was really seen (not those libxml2 closes itself at end of data).
         recovered = _Collector(url, max_urls)
         _run(body, recovered, recover=True)
-        if collector.kind is None or (recovered.kind == collector.kind and recovered.count > collector.count):
+        if collector.root_name is None or (
+            recovered.root_name == collector.root_name and recovered.count > collector.count
+        ):
             collector = recovered
         notes.append(f"malformed XML: {problem}"[:200])
     if collector.refusal:
         return SitemapResult("invalid", error=_join(notes, collector.refusal))
-    if collector.kind not in _KINDS:
-        found = f" (root element <{collector.kind}>)" if collector.kind else ""
+    if collector.root_name not in _ROOTS:
+        found = f" (root element <{collector.root_name}>)" if collector.root_name else ""
         return SitemapResult("invalid", error=_join(notes, f"not a sitemap{found}"))
     if collector.truncated:
         notes.append(f"truncated at {max_urls} URLs (the sitemap lists more)")
-    return SitemapResult(collector.kind, collector.links, collector.sitemaps, "; ".join(notes) or None)
+    return SitemapResult(collector.root_name, collector.links, collector.sitemaps, "; ".join(notes) or None)
 
 
 def _join(notes: list[str], last: str) -> str:
@@ -258,7 +260,7 @@ class _Collector:
     def __init__(self, base: str, max_urls: int) -> None:
         self.base = base
         self.max_urls = max_urls
-        self.kind: str | None = None
+        self.root_name: str | None = None
         self.root: Any = None
         self.refusal: str | None = None
         self.truncated = False
@@ -272,7 +274,9 @@ class _Collector:
 
     @property
     def stopped(self) -> bool:
-        return self.truncated or self.refusal is not None or (self.kind is not None and self.kind not in _KINDS)
+        return (
+            self.truncated or self.refusal is not None or (self.root_name is not None and self.root_name not in _ROOTS)
+        )
 
     def consume(self, events: Any) -> None:
         for _, element in events:
@@ -295,7 +299,7 @@ class _Collector:
 
     def _begin(self, root: Any) -> None:
         self.root = root
-        self.kind = _local(root.tag)
+        self.root_name = _local(root.tag)
         dtd = root.getroottree().docinfo.internalDTD
         if dtd is not None and any(True for _ in dtd.iterentities()):
             self.refusal = ENTITY_REFUSAL  # in an encoding the byte scan could not read

@@ -49,7 +49,7 @@ class Outlet:
     verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
 
     def start_urls(self) -> list[tuple[str, str]]:
-        """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
+        """(page type, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
         return [
             *(("feed", u) for u in self.feeds),
             *(("sitemap", u) for u in self.sitemaps),

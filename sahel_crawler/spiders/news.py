@@ -85,18 +85,18 @@ class NewsSpider(scrapy.Spider):
     def _start_requests(self) -> Iterator[scrapy.Request]:
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "section": self.parse_section}
         for outlet in self.outlets.values():
-            for kind, url in outlet.start_urls():
+            for page_type, url in outlet.start_urls():
                 if not self._admit(outlet.id, url, listed_on=None):
                     continue
                 yield scrapy.Request(
                     url,
-                    callback=callbacks[kind],
+                    callback=callbacks[page_type],
                     errback=self.on_error,
-                    meta={"outlet": outlet.id, "kind": kind},
+                    meta={"outlet": outlet.id, "page_type": page_type},
                     # discovery before articles, so the frontier fills early; feeds before sitemaps
                     # before sections, so an article found by several routes is mostly credited
                     # to its feed (the first discovery of a URL wins)
-                    priority=_DISCOVERY_PRIORITY[kind],
+                    priority=_DISCOVERY_PRIORITY[page_type],
                 )
 
     # -- discovery --------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class NewsSpider(scrapy.Spider):
             depth = response.meta.get("sitemap_depth", 1) + 1
             if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
                 continue
-            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
+            meta = {"outlet": outlet.id, "page_type": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
             priority = _DISCOVERY_PRIORITY["sitemap"]
             yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
@@ -164,7 +164,7 @@ class NewsSpider(scrapy.Spider):
         if not outlet.owns(url) or not outlet.accepts_article_url(url):
             return ()
         meta = {
-            "outlet": outlet.id, "kind": "article", "via": via, "hints": hints, "discovered_as": url,
+            "outlet": outlet.id, "page_type": "article", "via": via, "hints": hints, "discovered_as": url,
             "listed_on": response.url,
         }  # fmt: skip
         try:
@@ -229,14 +229,14 @@ class NewsSpider(scrapy.Spider):
         if classified is None:
             self.logger.debug("skipped %s: %s", request.url, failure.getErrorMessage())
             return
-        kind, reason = classified
+        error_kind, reason = classified
         # Report the URL the crawler was sent to; a redirect's target is part of the reason.
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         if first != request.url and request.url not in reason:
             reason = f"{reason} (redirected to {request.url})"
-        self._report(first, kind, reason, request.meta.get("outlet"))
+        self._report(first, error_kind, reason, request.meta.get("outlet"))
         listing = request.meta.get("listed_on")
-        if listing and may_pass_next_time(failure, kind):
+        if listing and may_pass_next_time(failure, error_kind):
             self.crawler.signals.send_catch_log(listing_incomplete, url=listing)
 
     def on_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
@@ -260,5 +260,5 @@ class NewsSpider(scrapy.Spider):
         # the off-site middleware's own rule, to report what it drops
         return OutletOffsiteMiddleware(self.crawler.stats)
 
-    def _report(self, url: str, kind: str, reason: str, outlet: str | None) -> None:
-        report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, kind, reason, outlet)
+    def _report(self, url: str, error_kind: str, reason: str, outlet: str | None) -> None:
+        report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, error_kind, reason, outlet)
