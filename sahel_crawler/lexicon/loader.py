@@ -12,7 +12,7 @@ from typing import Any
 from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.lexicon.matcher import Matcher
 from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
-from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.fold import MappedText, fold_key
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -32,6 +32,10 @@ class Lexicon:
     def match(self, text: str, *, language: str | None = None) -> list[ConceptHit]:
         """Concepts flagged in ``text``, in order of first appearance (see `Matcher.match`)."""
         return self._matcher.match(text, language)
+
+    def concept_spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every match of a concept in the folded text `mapped`: (concept, start, end), by start."""
+        return self._matcher.spans(mapped)
 
     def concept_ids(self, names: Iterable[str]) -> tuple[str, ...]:
         """The concept ids `names` stand for, in any case (ids are lower case: JNIM is jnim).
@@ -82,8 +86,7 @@ def parse_lexicon(raw: Any, file: str = "<lexicon>") -> dict[str, Concept]:
             for need in form.needs:
                 if need not in concepts:
                     raise LexiconError(
-                        f"{file}: concept {concept.id!r}: key 'needs': unknown concept {need!r}"
-                        f" (form {form.text!r})"
+                        f"{file}: concept {concept.id!r}: key 'needs': unknown concept {need!r} (form {form.text!r})"
                     )
     return concepts
 
@@ -182,9 +185,7 @@ def _content_hash(concepts: dict[str, Concept]) -> str:
         cid: {
             "category": c.category,
             "labels": c.labels,
-            "forms": sorted(
-                [f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()
-            ),
+            "forms": sorted([f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()),
             "exclude": {k: sorted(v) for k, v in c.exclude.items()},
             "confirm": {k: sorted(v) for k, v in c.confirm.items()},
         }
