@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.alerts import alerts, run_watch
 from sahel_crawler.commands.common import (
     SINCE,
     UNTIL,
@@ -45,12 +46,17 @@ def main() -> None:
 @click.option("--refresh", is_flag=True, help="Refetch stored articles to catch updates (no conditional GET).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option(
-    "--redis", "redis_url", metavar="URL",
+    "--redis",
+    "redis_url",
+    metavar="URL",
     help="Share the frontier with other workers through this Redis (redis://HOST:6379/0); see docs/operations.md.",
 )
 @click.option(
     "--redis-prefix", default="sahel", show_default=True, help="Redis key prefix; the workers of one crawl share it."
 )  # fmt: skip
+@click.option(
+    "--watch", "watch_path", type=click.Path(dir_okay=False), help="Then run these watch rules (docs/alerts.md)."
+)
 def crawl(
     sources_path: str | None,
     db_url: str,
@@ -59,6 +65,7 @@ def crawl(
     overrides: tuple[str, ...],
     redis_url: str | None,
     redis_prefix: str,
+    watch_path: str | None,
 ) -> None:
     """Crawl the outlets of the registry and store their articles.
 
@@ -67,8 +74,12 @@ def crawl(
 
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
 
+    With --watch, the watch rules are evaluated on the new articles once the crawl ends, and
+    their alerts delivered (as `sahel alerts run` does).
+
     One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
+    from sahel_crawler.alerts.run import load_rules
     from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
     from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
     from sahel_crawler.scaleout import RedisUnavailable, check_redis, redis_settings
@@ -82,6 +93,8 @@ def crawl(
     settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
     with user_errors():
         outlet_ids = check_crawl_inputs(settings)
+        if watch_path:
+            load_rules(watch_path)  # a bad watch file stops the crawl before it starts
     if redis_url:
         try:
             check_redis(redis_url)
@@ -102,6 +115,9 @@ def crawl(
     if reason is None and "start_time" not in stats:  # Scrapy failed before the spider opened
         raise Failure("the crawl could not start (see the error in the log)")
     status = _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    if watch_path and reason is not None:
+        for line in run_watch(settings["SAHEL_DB_URL"], watch_path):
+            click.echo(line)
     if reason is None:  # stopped outright (a second Ctrl-C) before the spider could close
         raise Failure("the crawl was stopped before it could finish (see the log above)")
     if status == "running":  # the database refused the run's last write (disk full, read-only)
@@ -255,7 +271,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
     )
 
 
-for command in (lexicon, digest, schedule, health, db, search_command):
+for command in (lexicon, digest, schedule, health, db, search_command, alerts):
     main.add_command(command)
 
 

@@ -58,11 +58,11 @@ def newest_articles(
 
 
 def articles_after(
-    session: Session, after_id: int, required: Iterable[str] = (), batch_size: int = 500
+    session: Session, after_id: int, up_to: int, required: Iterable[str] = (), batch_size: int = 500
 ) -> Iterator[list[ArticleRow]]:
-    """Articles stored after the article `after_id` (ids grow as articles are stored), flagged
-    with every `required` concept, oldest first, a batch at a time."""
-    clauses = _flagged_with_all(required)
+    """Articles stored after the article `after_id` up to `up_to` (ids grow as articles are
+    stored), flagged with every `required` concept, oldest first, a batch at a time."""
+    clauses = [Article.id <= up_to, *_flagged_with_all(required)]
     while True:
         statement = select(*_COLUMNS).where(Article.id > after_id, *clauses).order_by(Article.id).limit(batch_size)
         batch = _with_concepts(session, statement)

@@ -49,6 +49,7 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
     Example: sahel health --silent-after 12
     """
     from sahel_crawler.interrupted import try_close_dead_runs
+    from storage.alerts import failed_deliveries
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
@@ -57,7 +58,11 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
     try_close_dead_runs(engine)
     with session_factory(read_only(engine))() as session:
         report = outlet_health(session, thresholds=limits)
+        failed = failed_deliveries(session)
     engine.dispose()
+    if failed:  # on standard error beside the JSON lines, below the table otherwise
+        notice = f"{failed} alert deliver{'y' if failed == 1 else 'ies'} failed, retried later (sahel alerts list)"
+        click.echo(notice, err=as_json)
     if as_json:
         for h in report:
             record = {

@@ -122,7 +122,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.tokens:
-            raise QueryError(self.query, 0, "the query is empty")
+            raise QueryError(self.query, len(self.query), "the query is empty: no word to search for")
         node = self.parse_or()
         token = self.peek()
         if token is not None:
@@ -198,10 +198,10 @@ class _Parser:
             return self.field(token, name.group(1))
         if "*" in token.text:
             raise self.fail("wildcards (*) are not supported", token)
+        if not _HAS_WORD.search(token.text):
+            raise self.fail(f"{token.text!r} has no letter or digit: no word to search for", token)
         if token.text.startswith("-"):
             raise self.fail(f"use NOT {token.text[1:]} to exclude a word", token)
-        if not _HAS_WORD.search(token.text):
-            raise self.fail(f"{token.text!r} has no letter or digit to search for", token)
         return Word(token.text, token.at)
 
     def field(self, token: _Token, name: str) -> Field:
