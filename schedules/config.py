@@ -34,7 +34,9 @@ FIRE_HORIZON = timedelta(days=5 * 366)
 # translated to names, which mean the same to both.
 _CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _TOP_KEYS = {"misfire_grace", "kill_grace", "jobs"}
-_JOB_KEYS = {"kind", "every", "cron", "timezone", "time_limit", "outlets", "sources", "settings", "args", "command"}
+_JOB_KEYS = {
+    "kind", "every", "cron", "timezone", "time_limit", "outlets", "sources", "watch", "settings", "args", "command"
+}  # fmt: skip
 
 
 class ScheduleError(ValueError):
@@ -53,6 +55,7 @@ class JobSpec:
     time_limit: int = DEFAULT_TIME_LIMITS["crawl"]  # seconds
     outlets: tuple[str, ...] = ()
     sources: str | None = None
+    watch: str | None = None  # watch rules file: `sahel crawl --watch` (docs/alerts.md)
     settings: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()
     command: tuple[str, ...] = ()
@@ -212,13 +215,13 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
         raise ScheduleError(f"{where}: key 'command' (a list: program and arguments) is required for kind command")
     if kind != "command" and command:
         raise ScheduleError(f"{where}: key 'command' is only for kind command")
-    misplaced = sorted({"outlets", "sources", "settings"} & set(entry)) if kind != "crawl" else []
+    misplaced = sorted({"outlets", "sources", "watch", "settings"} & set(entry)) if kind != "crawl" else []
     if misplaced:
         raise ScheduleError(f"{where}: key {misplaced[0]!r} is only for kind crawl")
     settings = entry.get("settings", {})
     if not isinstance(settings, dict) or not all(isinstance(k, str) and k for k in settings):
         raise ScheduleError(f"{where}: key 'settings' must map setting names to values")
-    sources = entry.get("sources")
+    sources, watch = entry.get("sources"), entry.get("watch")
     spec = JobSpec(
         id=jid,
         kind=kind,
@@ -229,6 +232,7 @@ def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
         outlets=_strings(where, "outlets", entry.get("outlets", [])),
         # Relative to the schedule file, so a daemon started from any directory finds it.
         sources=str(base / sources) if sources else None,
+        watch=str(base / watch) if watch else None,
         settings=tuple((k, _setting_value(v)) for k, v in settings.items()),
         args=_strings(where, "args", entry.get("args", [])),
         command=command,

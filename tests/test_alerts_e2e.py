@@ -12,6 +12,7 @@ import feedparser
 import pytest
 import yaml
 
+from sahel_crawler.demo import REPLAY_OVERRIDES
 from sahel_crawler.replay import ReplayServer
 from tests.conftest import crawl_replay, run_sahel
 from tests.test_alerts import SECRET_PATH, Receiver
@@ -65,3 +66,20 @@ def test_a_crawl_with_a_watch_file_alerts_once_per_story_on_every_channel(
     assert len(jnim_not_arabic) >= 4
     assert search("concept:jnim AND NOT lang:ar") == jnim_not_arabic
     assert search("NEAR/10(concept:fla, concept:jnim)") == story
+
+
+def test_a_scheduled_crawl_job_naming_a_watch_file_runs_its_rules(replay_sources: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "fla-jnim.xml"
+    watch = tmp_path / "watch.yaml"
+    rule = {"id": "fla-jnim", "query": "NEAR/10(concept:fla, concept:jnim)", "deliver": [{"feed": "fla-jnim.xml"}]}
+    watch.write_text(yaml.safe_dump({"rules": [rule]}), encoding="utf-8")
+    schedule = tmp_path / "schedule.yaml"
+    job = {"kind": "crawl", "every": "1h", "sources": str(replay_sources), "watch": "watch.yaml",
+           "time_limit": "120s", "settings": REPLAY_OVERRIDES}  # fmt: skip
+    schedule.write_text(yaml.safe_dump({"jobs": {"crawl-all": job}}), encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'sahel.db'}"
+    # A rule's feed path is relative to the working directory, the scheduler's (here tmp_path).
+    result = run_sahel("schedule", "run-job", "crawl-all", "--schedule", str(schedule), "--db", db_url,
+                       timeout=180, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(feedparser.parse(feed.read_bytes()).entries) == 1
