@@ -26,11 +26,12 @@ from sahel_crawler.cli import main
 from sahel_crawler.lexicon import load_lexicon, parse_lexicon
 from sahel_crawler.lexicon.loader import Lexicon
 from sahel_crawler.lexicon.reflag import reflag_articles
+from storage import repository as repo
 from storage.db import open_database, session_factory
 from storage.models import AlertDelivery, utcnow
 from tests.conftest import start_sahel
 from tests.test_digest_email import Inbox, smtp_server  # noqa: F401  (a fixture)
-from tests.test_postgres_storage import fill
+from tests.test_postgres_storage import fill, hit
 
 SECRET_PATH = "/hooks/T0KEN-s3cret?key=hunter2"
 
@@ -272,3 +273,39 @@ def test_alerts_run_without_a_watch_file_exits_2(db_url: str, monkeypatch: pytes
     monkeypatch.setattr(settings, "SAHEL_WATCH_PATH", None)
     result = CliRunner().invoke(main, ["alerts", "run", "--db", db_url])
     assert result.exit_code == 2 and "no watch file" in result.output
+
+
+def _jnim_article(n: int, when) -> repo.ArticleRecord:  # type: ignore[no-untyped-def]
+    return repo.ArticleRecord(
+        url=f"https://f24.example/en/jnim-{n}", outlet="france24", title=f"JNIM attack {n}",
+        text=f"JNIM fighters attacked a post, story {n}.", fetched_at=when, published_at=when, language="en",
+        keyword_hits=[hit("jnim", "JNIM")], lexicon_version="v1",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("usual_per_day", "alerts"), [(0, 1), (1, 1), (2, 0)])  # 3 stories >= 3 x usual
+def test_breaking_alerts_on_a_spike_against_the_same_hours_of_the_previous_week(
+    tmp_path: Path, receiver: Receiver, usual_per_day: int, alerts: int
+) -> None:
+    now = utcnow()
+    url = f"sqlite:///{tmp_path / 'spike.db'}"
+    recent = [_jnim_article(n, now - timedelta(hours=1, minutes=n)) for n in range(3)]
+    past = [
+        _jnim_article(100 + 10 * d + k, now - timedelta(days=d, hours=2))
+        for d in range(1, 8)
+        for k in range(usual_per_day)
+    ]
+    fill(url, recent + past)
+    watch = tmp_path / "watch.yaml"
+    rule = {"id": "breaking", "breaking": {"concepts": ["jnim", "fla"], "window_hours": 6, "min_stories": 3,
+            "factor": 3}, "deliver": [{"webhook": receiver.url}]}  # fmt: skip
+    watch.write_text(json.dumps({"rules": [rule]}), encoding="utf-8")
+    assert run(url, watch, now).evaluations[0].new_alerts == alerts
+    assert len(receiver.bodies) == alerts
+    if alerts:
+        [body] = receiver.bodies
+        assert body["concepts"] == ["jnim"] and len(body["articles"]) == 3
+        assert (
+            body["title"].startswith("Breaking: ") and f"3 stories in 6 h (usually {usual_per_day}.0)" in body["title"]
+        )
+    assert run(url, watch, now + timedelta(minutes=5)).evaluations[0].new_alerts == 0  # once per window
