@@ -43,16 +43,20 @@ def evaluate_rules(
 ) -> list[Evaluation]:
     """Evaluate every rule once; return what each looked at and alerted."""
     results = []
+    # An article's folded words and concept places are worked out once for all the rules.
+    analysed: dict[int, ArticleFacts] = {}
     for rule in rules:
         with factory.begin() as session:
             if rule.node is None:
                 results.append(_breaking(session, rule, evaluator, now))
             else:
-                results.append(_query_rule(session, rule, evaluator, now))
+                results.append(_query_rule(session, rule, evaluator, now, analysed))
     return results
 
 
-def _query_rule(session: Session, rule: WatchRule, evaluator: QueryEvaluator, now: datetime) -> Evaluation:
+def _query_rule(
+    session: Session, rule: WatchRule, evaluator: QueryEvaluator, now: datetime, analysed: dict[int, ArticleFacts]
+) -> Evaluation:
     assert rule.node is not None
     state = rule_state(session, rule.id, rule.definition)
     top = last_article_id(session)
@@ -62,7 +66,9 @@ def _query_rule(session: Session, rule: WatchRule, evaluator: QueryEvaluator, no
     rows += [row for row in articles_by_id(session, requeued) if row[0] <= state.last_article_id]
     stories: dict[int, list[ArticleFacts]] = {}
     for row in rows:
-        facts = ArticleFacts(*row)
+        facts = analysed.get(row[0])
+        if facts is None or facts != ArticleFacts(*row):
+            facts = analysed[row[0]] = ArticleFacts(*row)
         if evaluator.matches(rule.node, facts):
             stories.setdefault(facts.duplicate_of or facts.article_id, []).append(facts)
     new = 0
