@@ -91,7 +91,9 @@ def _one(
     last_article = session.scalar(select(func.max(Article.fetched_at)).where(mine))
     articles = session.scalar(select(func.count()).where(mine, Article.fetched_at >= since)) or 0
     page_errors = session.scalar(
-        select(func.count()).select_from(CrawlError).where(CrawlError.outlet_id == outlet.id, CrawlError.at >= since)
+        select(func.count())
+        .select_from(CrawlError)
+        .where(CrawlError.outlet_id == outlet.id, CrawlError.at >= since, CrawlError.kind != CrawlError.NO_TEXT)
     )
     lengths = list(
         session.scalars(

@@ -175,7 +175,10 @@ class CrawlRun(Base):
 
 
 class CrawlError(Base):
-    """A page-level failure of a crawl run: which URL and why (the run goes on)."""
+    """A page-level failure of a crawl run: which URL and why (the run goes on); also each page
+    without article text (kind `NO_TEXT`), counted in the run's `no_text`, not in its `errors`."""
+
+    NO_TEXT = "no_text"
 
     __tablename__ = "crawl_errors"
 
@@ -183,7 +186,7 @@ class CrawlError(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
     outlet_id: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2048))
-    kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | ...
+    kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | no_text ...
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

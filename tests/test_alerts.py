@@ -229,22 +229,14 @@ def test_reflagging_with_a_new_lexicon_alerts_the_new_matches_only(
 @pytest.mark.parametrize(
     ("rules", "message"),
     [
-        ([{"id": "Bad Id", "query": "kidal", "deliver": [{"feed": "f.xml"}]}], "rule Bad Id: id: String should match"),
-        ([{"id": "a", "query": "kidal", "deliver": [{"feed": "f.xml"}], "extra": 1}], "rule a: extra: Extra inputs"),
-        (
-            [{"id": "a", "query": "kidal AND", "deliver": [{"feed": "f.xml"}]}],
-            "rule a: query: malformed query at the end",
-        ),
-        ([{"id": "a", "query": "kidal", "deliver": [{"webhook": "ftp://x/y"}]}], "rule a: deliver.0.webhook: must be"),
-        (
-            [{"id": "a", "query": "kidal", "deliver": [{"feed": "f", "email": "a@b.c"}]}],
-            "rule a: deliver.0: give exactly",
-        ),
-        (
-            [{"id": "a", "breaking": {"concepts": ["nope"]}, "deliver": [{"feed": "f"}]}],
-            "rule a: breaking.concepts: nope",
-        ),
-        ([{"id": "a", "deliver": [{"feed": "f"}]}], "rule a: (rule): give either query or breaking"),
+        ([{"id": "Bad Id", "query": "kidal", "deliver": [{"feed": "f"}]}], "rule #1: key 'id': String should match"),
+        ([{"id": "a", "query": "kidal", "deliver": [{"feed": "f"}], "extra": 1}], "rule 'a': unknown key 'extra'"),
+        ([{"id": "a", "query": "kidal AND", "deliver": [{"feed": "f"}]}], "rule 'a': key 'query': malformed query at"),
+        ([{"id": "a", "query": "x", "deliver": [{"webhook": "ftp://x/y"}]}], "key 'deliver.webhook': must be"),
+        ([{"id": "a", "query": "x", "deliver": [{"feed": "f", "email": "a@b.c"}]}], "key 'deliver': give one"),
+        ([{"id": "a", "breaking": {"concepts": ["nope"]}, "deliver": [{"feed": "f"}]}], "'breaking.concepts': nope"),
+        ([{"id": "a", "deliver": [{"feed": "f"}]}], "rule 'a': give either query or breaking"),
+        ([{"id": "a", "query": "x", "deliver": [{"feed": "f"}]}] * 2, "rule 'a': key 'id': given to two rules"),
     ],
 )
 def test_a_bad_watch_file_exits_2_with_one_line_naming_file_rule_and_key(

@@ -1,6 +1,7 @@
 """Watch rules (`watch.yaml`, docs/alerts.md): read through `read_yaml`, validated with pydantic.
 
-Every problem is one line naming the file, the rule and the key.
+Every problem is one line naming the file, the rule and the key, as for the other
+configuration files (`sahel_crawler.config_errors`).
 """
 
 from __future__ import annotations
@@ -8,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sahel_crawler.configfile import read_yaml
+from sahel_crawler.config_errors import validated
+from sahel_crawler.configfile import clipped, read_yaml, shown
 from sahel_crawler.digest.mail import parse_addresses
 from sahel_crawler.query import Node, QueryError, QueryEvaluator, parse_query
 
@@ -37,7 +38,7 @@ class Delivery(_Strict):
     def _one_channel(self) -> Delivery:
         given = [name for name in ("webhook", "email", "feed") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of webhook, email, feed")
+            raise ValueError("give one of webhook, email, feed (exactly one)")
         return self
 
     @field_validator("webhook")
@@ -112,25 +113,6 @@ class WatchRule:
         return {delivery.channel: delivery for delivery in self.spec.deliver}
 
 
-def _rule_name(raw: Any, index: Any) -> str:
-    try:
-        return f"rule {raw['rules'][index]['id']}"
-    except (KeyError, IndexError, TypeError):
-        return f"rule #{index + 1}" if isinstance(index, int) else "rules"
-
-
-def _one_line(path: Path, raw: Any, error: ValidationError) -> str:
-    first = error.errors()[0]
-    loc = list(first["loc"])
-    where = "rules"
-    if len(loc) >= 2 and loc[0] == "rules":
-        where = _rule_name(raw, loc[1])
-        loc = loc[2:]
-    key = ".".join(str(part) for part in loc) or "(rule)"
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{path}: {where}: {key}: {message}"
-
-
 def load_watch(path: str | Path, evaluator: QueryEvaluator) -> list[WatchRule]:
     """The rules of a watch file, validated, their queries parsed and checked against the
     lexicon; WatchError (one line naming file, rule and key) otherwise."""
@@ -139,15 +121,16 @@ def load_watch(path: str | Path, evaluator: QueryEvaluator) -> list[WatchRule]:
         raw = read_yaml(file, "watch file")
     except ValueError as exc:
         raise WatchError(str(exc)) from None
-    try:
-        parsed = WatchFile.model_validate(raw)
-    except ValidationError as exc:
-        raise WatchError(_one_line(file, raw, exc)) from None
+    parsed = validated(
+        WatchFile, raw, file, error=WatchError, container="rules", entry="rule",
+        shape="expected a mapping with a list of rules under 'rules'",
+    )  # fmt: skip
     rules: list[WatchRule] = []
     seen: set[str] = set()
     for rule in parsed.rules:
+        where = f"{file}: rule {shown(rule.id)}"
         if rule.id in seen:
-            raise WatchError(f"{file}: rule {rule.id}: id: given twice")
+            raise WatchError(f"{where}: key 'id': given to two rules")
         seen.add(rule.id)
         node = None
         try:
@@ -157,10 +140,10 @@ def load_watch(path: str | Path, evaluator: QueryEvaluator) -> list[WatchRule]:
             else:
                 evaluator.lexicon.concept_ids(rule.breaking.concepts)  # type: ignore[union-attr]
         except QueryError as exc:
-            raise WatchError(f"{file}: rule {rule.id}: query: {exc}") from None
+            raise WatchError(f"{where}: key 'query': {exc}") from None
         except ValueError as exc:
             raise WatchError(
-                f"{file}: rule {rule.id}: breaking.concepts: {str(exc).removeprefix('--concept ')}"
+                f"{where}: key 'breaking.concepts': {clipped(str(exc).removeprefix('--concept '))}"
             ) from None
         rules.append(WatchRule(rule, node))
     return rules

@@ -19,9 +19,9 @@ from sahel_crawler.lexicon import Lexicon
 from sahel_crawler.lexicon.matcher import make_snippet
 from sahel_crawler.query.ast import And, Field, Near, Node, Not, Or, Phrase, Sentence, Term, Word, leaves
 from sahel_crawler.query.parser import QueryError, date_bound
+from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import MappedText, fold, fold_key
 from storage.documents import search_document, separate_tokens
-from storage.search import word_variants
 
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"[.!?\u061f\u2026]+(?=\s|$)|\n")

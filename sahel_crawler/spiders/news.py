@@ -30,11 +30,12 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
-from sahel_crawler.discovery import parse_feed, parse_sitemap
+from sahel_crawler.discovery import DiscoveredLink, parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.discovery_budget import DiscoveryBudget
 from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
+from sahel_crawler.extraction import cap
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
@@ -115,17 +116,19 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the entries of an RSS/Atom/RDF feed."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        result = parse_feed(response.body, response.url, content_type=content_type)
+        max_links = self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        result = parse_feed(response.body, response.url, content_type=content_type, max_links=max_links)
         if result.error:
             self._report(response.url, "feed", result.error, response.meta["outlet"])
         for link in result.links:
-            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
-            yield from self._article_request(response, link.url, "feed", hints)
+            yield from self._article_request(response, link.url, "feed", self._listing_hints(link))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
         outlet = self.outlets[response.meta["outlet"]]
-        result = parse_sitemap(response.body, response.url)
+        result = parse_sitemap(
+            response.body, response.url, max_urls=self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        )
         if result.error:
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
@@ -140,8 +143,12 @@ class NewsSpider(scrapy.Spider):
             priority = _DISCOVERY_PRIORITY["sitemap"]
             yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
-            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
-            yield from self._article_request(response, link.url, "sitemap", hints)
+            yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
+
+    def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
+        """What a feed or sitemap says of a page, its title cut to SAHEL_MAX_TITLE_CHARS."""
+        title = cap(link.title, self.crawler.settings.getint("SAHEL_MAX_TITLE_CHARS"))
+        return {"title": title, "published_at": link.published_at, "language": link.language}
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the article-looking links of a section page."""
@@ -213,7 +220,6 @@ class NewsSpider(scrapy.Spider):
             outlet=response.meta["outlet"],
             html=decoded_html(response),
             fetched_at=datetime.now(UTC),
-            http_status=response.status,
             requested_url=discovered_as,
             discovered_via=response.meta.get("via", ""),
             hints={k: v for k, v in response.meta.get("hints", {}).items() if v is not None},

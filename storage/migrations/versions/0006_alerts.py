@@ -1,8 +1,8 @@
 """Watch rules and alerts: each rule's evaluation state, its alerts (one per story), the
 articles they list, their deliveries per channel, and articles re-flagged since.
 
-Revision ID: 0005_alerts
-Revises: 0004_run_process
+Revision ID: 0006_alerts
+Revises: 0005_search_index_format
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_alerts"
-down_revision: str | None = "0004_run_process"
+revision: str = "0006_alerts"
+down_revision: str | None = "0005_search_index_format"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
