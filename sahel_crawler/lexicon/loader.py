@@ -11,12 +11,12 @@ from typing import Any
 
 from sahel_crawler.configfile import ConfigFileError, read_yaml, shown
 from sahel_crawler.lexicon.matcher import Matcher
-from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
+from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError, implied_by
 from sahel_crawler.text.fold import fold_key
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_CONCEPT_KEYS = {"id", "category", "labels", "forms", "exclude", "confirm"}
+_CONCEPT_KEYS = {"id", "category", "labels", "forms", "exclude", "confirm", "implies"}
 _FORM_KEYS = {"form", "weak", "needs", "exact_case"}
 
 
@@ -85,7 +85,21 @@ def parse_lexicon(raw: Any, file: str = "<lexicon>") -> dict[str, Concept]:
                         f"{file}: concept {shown(concept.id)}: key 'needs': unknown concept {shown(need)}"
                         f" (form {shown(form.text)})"
                     )
+    _check_implies(concepts, file)
     return concepts
+
+
+def _check_implies(concepts: dict[str, Concept], file: str) -> None:
+    """Every implied concept exists and no concept implies itself, directly or through others."""
+    for concept in concepts.values():
+        for implied in concept.implies:
+            if implied not in concepts:
+                raise LexiconError(
+                    f"{file}: concept {shown(concept.id)}: key 'implies': unknown concept {shown(implied)}"
+                )
+    for cid in concepts:
+        if cid in implied_by(concepts, cid):
+            raise LexiconError(f"{file}: concept {shown(cid)}: key 'implies': cycle (it implies itself)")
 
 
 def _parse_concept(item: Any, index: int, file: str) -> Concept:
@@ -129,7 +143,16 @@ def _parse_concept(item: Any, index: int, file: str) -> Concept:
         forms=forms,
         exclude=_parse_phrases(item.get("exclude"), "exclude", fail),
         confirm=_parse_phrases(item.get("confirm"), "confirm", fail),
+        implies=_parse_implies(item.get("implies", []), cid, fail),
     )
+
+
+def _parse_implies(value: Any, cid: str, fail: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and _ID.match(v) for v in value):
+        raise fail("implies", f"expected a list of concept ids (got {shown(value)})")
+    if cid in value:
+        raise fail("implies", "a concept cannot imply itself")
+    return tuple(dict.fromkeys(value))
 
 
 def _parse_form(entry: Any, lang: str, fail: Any) -> Form:
@@ -182,11 +205,10 @@ def _content_hash(concepts: dict[str, Concept]) -> str:
         cid: {
             "category": c.category,
             "labels": c.labels,
-            "forms": sorted(
-                [f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()
-            ),
+            "forms": sorted([f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()),
             "exclude": {k: sorted(v) for k, v in c.exclude.items()},
             "confirm": {k: sorted(v) for k, v in c.confirm.items()},
+            **({"implies": sorted(c.implies)} if c.implies else {}),
         }
         for cid, c in sorted(concepts.items())
     }

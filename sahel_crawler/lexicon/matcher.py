@@ -10,18 +10,20 @@ non-alphanumeric character on both sides (l'Azawad, Mali's). A hit is then
    "Front de libération de l'Azawad");
 3. if its form is weak, kept only inside a confirmation phrase of its concept (منطقة الساحل) or
    when the document has a strong hit of the same concept or of a concept the form needs.
+Last, a concept hit also flags the concepts it `implies` (fla implies azawad), at its offset.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Literal
 
 import ahocorasick
 
-from sahel_crawler.lexicon.model import Concept, ConceptHit
+from sahel_crawler.lexicon.model import Concept, ConceptHit, implied_by
 from sahel_crawler.text.fold import MappedText, fold, fold_key
 
 _ARTICLE = "ال"
@@ -190,7 +192,32 @@ class Matcher:
             or inside(m, "confirm")
             or any(n in strong for n in m.entry.needs)
         ]
-        return _summarise(final, mapped)
+
+        def rule(m: _Match) -> str:
+            """Why a kept match counts, as `sahel lexicon test` shows it."""
+            if not m.entry.weak:
+                return "strong"
+            if inside(m, "confirm"):
+                phrase = next((s, e) for s, e in context[("confirm", m.entry.concept)] if s <= m.start and m.end <= e)
+                start, end = mapped.span_to_original(*phrase)
+                return f"weak, confirmed by {mapped.original[start:end]!r}"
+            support = m.entry.concept if m.entry.concept in strong else next(n for n in m.entry.needs if n in strong)
+            return f"weak, with {support}"
+
+        return self._with_implied(_summarise(final, mapped, rule))
+
+    def _with_implied(self, hits: list[ConceptHit]) -> list[ConceptHit]:
+        """Add the concepts the hits imply (azawad for fla) where the text has no hit of its own."""
+        found = {hit.concept for hit in hits}
+        added: list[ConceptHit] = []
+        for hit in hits:
+            for implied in implied_by(self._concepts, hit.concept):
+                if implied not in found:
+                    found.add(implied)
+                    added.append(replace(hit, concept=implied, rule=f"implied by {hit.concept}"))
+        if not added:
+            return hits
+        return sorted(hits + added, key=lambda h: h.first_offset)
 
 
 class _Spans:
@@ -238,7 +265,7 @@ def _outermost(hits: list[_Match]) -> list[_Match]:
     return kept
 
 
-def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+def _summarise(matches: list[_Match], mapped: MappedText, rule: Callable[[_Match], str]) -> list[ConceptHit]:
     first: dict[str, _Match] = {}
     counts: dict[str, int] = {}
     for m in matches:
@@ -256,6 +283,7 @@ def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
                 count=counts[concept],
                 first_offset=start,
                 snippet=make_snippet(mapped.original, start, end),
+                rule=rule(m),
             )
         )
     result.sort(key=lambda h: h.first_offset)
