@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
+from pipelines.language import detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
 from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
@@ -31,9 +31,6 @@ from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
 logger = logging.getLogger(__name__)
-
-# A page's extraction and language detection get this many seconds in a worker.
-DEFAULT_TIMEOUT = 20.0
 
 
 class NoArticleText(DropItem):
@@ -74,7 +71,7 @@ class ExtractionPipeline:
         SAHEL_DETECT_LANGUAGES       the languages detection chooses among ("all": every profile).
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
                                      on the reactor thread (no pool, no time limit).
-        SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker (default 20).
+        SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker.
         SAHEL_KEYWORDS_ENABLED       False: no keyword flagging during the crawl.
         SAHEL_LEXICON_PATH           lexicon YAML file; None means the bundled lexicon.
     """
@@ -89,7 +86,7 @@ class ExtractionPipeline:
         *,
         signals: Any = None,
         workers: int = 0,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        timeout: float | None,
     ) -> None:
         self.settings = settings
         self.stats = stats
@@ -106,12 +103,12 @@ class ExtractionPipeline:
         registry = registry_from_settings(s)
         page_settings = PageSettings(
             rules={o.id: o.extraction for o in registry.outlets.values()},
-            min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS", 200),
-            max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
-            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", DEFAULT_PREFIX_CHARS),
+            min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS"),
+            max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS"),
+            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS"),
             languages=detect_languages_setting(s),
             lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
-            if s.getbool("SAHEL_KEYWORDS_ENABLED", True)
+            if s.getbool("SAHEL_KEYWORDS_ENABLED")
             else None,
             caps=FieldCaps(
                 title=s.getint("SAHEL_MAX_TITLE_CHARS"),
@@ -120,7 +117,7 @@ class ExtractionPipeline:
                 text=s.getint("SAHEL_MAX_TEXT_CHARS"),
             ),
         )
-        timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
+        timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT")
         return cls(
             page_settings,
             crawler.stats,

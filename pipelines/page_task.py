@@ -6,8 +6,8 @@ index and the database writes on one interpreter lock, and it is what limits a c
 everything that only needs the page's text is done here instead, on the other cores.
 
 This module imports nothing from Scrapy, Twisted or SQLAlchemy, so each worker process holds only
-trafilatura, the language profiles, the lexicon and the text helpers (about 50 MB less per worker
-than importing the pipeline module would cost). `pipelines.extract` sends the pages.
+trafilatura, the language profiles, the lexicon and the text helpers, not the crawler's libraries.
+`pipelines.extract` sends the pages.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
+from pipelines.language import DEFAULT_LANGUAGES, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import (
     ExtractedArticle,
@@ -27,15 +27,13 @@ from sahel_crawler.extraction import (
 )
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
+from storage.documents import contains_standfirst
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
     """The body led by its standfirst when the extractor left it out: the standfirst is part of
     the article (it often carries the key names), and flagging and search must see it."""
-    if not standfirst:
-        return text
-    head = " ".join(standfirst.split())[:60].rstrip(".…")
-    if not head or head in " ".join(text.split()):
+    if not standfirst or contains_standfirst(text, standfirst):
         return text
     return f"{standfirst.strip()}\n{text}"
 
@@ -65,7 +63,7 @@ class PageSettings:
     rules: dict[str, ExtractionRules]
     min_text_chars: int
     max_chars: int
-    language_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    language_prefix_chars: int
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
     caps: FieldCaps | None = None  # None: fields kept whole
@@ -80,7 +78,9 @@ def init_worker(settings: PageSettings) -> None:
     _settings = settings
     warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
     extract_article(warm, "http://localhost/warm-up")
-    detect_language("Le Sahel est une région d'Afrique de l'Ouest.", languages=settings.languages)
+    detect_language(
+        "Le Sahel est une région d'Afrique de l'Ouest.", settings.language_prefix_chars, languages=settings.languages
+    )
 
 
 def process_page(

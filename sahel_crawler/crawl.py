@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -10,6 +10,7 @@ from scrapy.settings import Settings
 
 from pipelines.language import detect_languages_setting
 from sahel_crawler.middlewares import allowed_private_hosts
+from sahel_crawler.setting_types import check_setting_types
 from sahel_crawler.sources import load_registry
 from storage.db import open_database
 
@@ -33,40 +34,6 @@ def crawl_settings(
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
-
-
-# The crawl's own numeric and yes/no settings: a typo in `-s NAME=VALUE` must stop the crawl with
-# its name before anything starts, not fail inside Scrapy's start-up with a traceback.
-_TYPED_SETTINGS: dict[str, tuple[str, Callable[[Settings, str], Any]]] = {
-    **{name: ("an integer", Settings.getint) for name in (
-        "SAHEL_DEDUP_MAX_ITEMS", "SAHEL_EXTRACT_MAX_CHARS", "SAHEL_GC_YOUNG_THRESHOLD", "SAHEL_LANGUAGE_PREFIX_CHARS",
-        "SAHEL_MIN_TEXT_CHARS", "SAHEL_STORE_BATCH_SIZE")},
-    **{name: ("an integer", Settings.getint) for name in ("SAHEL_MAX_DISCOVERY_DOCUMENTS", "SAHEL_SITEMAP_MAX_DEPTH")},
-    **{name: ("a number", Settings.getfloat) for name in (
-        "SAHEL_DEDUP_THRESHOLD", "SAHEL_DEDUP_WINDOW_DAYS", "SAHEL_EXTRACT_TIMEOUT",
-        "SAHEL_PROGRESS_INTERVAL", "SAHEL_STORE_BATCH_SECONDS")},
-    **{name: ("true or false", Settings.getbool) for name in (
-        "SAHEL_DEDUP_ENABLED", "SAHEL_DISK_QUEUE", "SAHEL_INCREMENTAL_ENABLED", "SAHEL_KEYWORDS_ENABLED",
-        "SAHEL_REFRESH")},
-}  # fmt: skip
-
-
-def check_setting_types(settings: Settings) -> None:
-    """ValueError naming the first of the crawl's own settings whose value is not of its type."""
-    for name, (kind, read) in _TYPED_SETTINGS.items():
-        try:
-            read(settings, name)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: {settings.get(name)!r} is not {kind}") from None
-    workers = settings.get("SAHEL_EXTRACT_WORKERS")
-    if workers not in (None, ""):
-        try:
-            int(workers)
-        except (TypeError, ValueError):
-            raise ValueError(f"SAHEL_EXTRACT_WORKERS: {workers!r} is not an integer") from None
-    threshold = settings.getfloat("SAHEL_DEDUP_THRESHOLD", 0.4)
-    if not 0 < threshold <= 1:
-        raise ValueError(f"SAHEL_DEDUP_THRESHOLD: {threshold} is not in (0, 1]")
 
 
 def check_crawl_inputs(settings: Settings) -> list[str]:

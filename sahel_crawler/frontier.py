@@ -1,11 +1,11 @@
 """The crawl frontier: Scrapy's scheduler with pending requests waiting on disk.
 
-A first crawl of a large archive (a sitemap index listing 100,000 articles) schedules every
-article request within seconds; in memory each costs about 1.3 KB, so the frontier alone would
-grow to over 100 MB. Scrapy can keep pending requests in disk queues, but only with JOBDIR, which
-also means pause and resume. Here the queues live in a private temporary folder removed when
-the crawl ends: memory stays flat, and nothing is resumed (the database is the crawl's memory
-across runs, see `incremental`). A JOBDIR set by the user is used as Scrapy uses it.
+A first crawl of a large archive (a sitemap index listing every article) schedules every article
+request within seconds, and in memory the frontier alone would grow with the archive. Scrapy can
+keep pending requests in disk queues, but only with JOBDIR, which also means pause and resume. Here
+the queues live in a private temporary folder removed when the crawl ends: memory stays flat, and
+nothing is resumed (the database is the crawl's memory across runs, see `incremental`). A JOBDIR set
+by the user is used as Scrapy uses it.
 
 A crawl killed outright (kill -9, a second Ctrl-C) cannot remove its folder: each folder names
 its owner process, and the next crawl on the machine removes the folders of owners that are gone.
@@ -43,7 +43,7 @@ class DiskQueueScheduler(Scheduler):
 
     def __init__(self, *args: Any, jobdir: str | None = None, crawler: Any = None, **kwargs: Any) -> None:
         self._temporary: str | None = None
-        if jobdir is None and crawler is not None and crawler.settings.getbool("SAHEL_DISK_QUEUE", True):
+        if jobdir is None and crawler is not None and crawler.settings.getbool("SAHEL_DISK_QUEUE"):
             remove_dead_frontiers()
             self._temporary = jobdir = make_frontier_folder()
         super().__init__(*args, jobdir=jobdir, crawler=crawler, **kwargs)

@@ -28,7 +28,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ProgressExtension:
-        interval = crawler.settings.getfloat("SAHEL_PROGRESS_INTERVAL", 5.0)
+        interval = crawler.settings.getfloat("SAHEL_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         extension = cls(crawler.stats, interval)

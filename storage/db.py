@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +17,8 @@ from sqlalchemy.util import asbool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "sahel_read_only"
+# A failure's reason is one line of a log or a crawl_errors row, never a page of driver output.
+MAX_REASON_CHARS = 500
 
 
 class DatabaseError(RuntimeError):
@@ -89,19 +92,29 @@ def _make_parent_folder(parsed: Any) -> None:
         ) from None
 
 
-def error_reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException, *, with_kind: bool = False) -> str:
     """The database's own one-line reason for a failed statement or connection, without
-    SQLAlchemy's statement, parameters and background link."""
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    SQLAlchemy's statement, parameters and background link (which may repeat a whole article);
+    `with_kind` puts the driver's exception class in front."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    line = lines[0] if lines else ""
+    if with_kind:
+        line = f"{type(cause).__name__}: {line}"
+    return (line or type(cause).__name__)[:MAX_REASON_CHARS]
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
+    """The URL (of a database, Redis...) with any password hidden, for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
         return "<malformed URL>"
+    if password is None:
+        return url
+    netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def open_database(url: str) -> Engine:

@@ -394,7 +394,7 @@ def test_looks_like_feed_and_sitemap():
     ],
 )
 def test_dates_to_utc(text, expected):
-    parsed = parse_date(text)
+    parsed = parse_date(text, utc=True)
 
     assert parsed == expected
     assert parsed.utcoffset() == timedelta(0)
@@ -415,7 +415,7 @@ def test_dates_to_utc(text, expected):
     ],
 )
 def test_impossible_dates_give_none(text):
-    assert parse_date(text) is None
+    assert parse_date(text, utc=True) is None
 
 
 def test_impossible_dates_in_documents_give_none_not_failure():
@@ -438,14 +438,14 @@ aware_datetimes = st.datetimes(
 @given(aware_datetimes)
 def test_iso_and_rfc822_round_trip_to_the_same_utc_instant(moment):
     for text in (moment.isoformat(), format_datetime(moment)):
-        parsed = parse_date(text)
+        parsed = parse_date(text, utc=True)
         assert parsed == moment
         assert parsed.tzinfo == UTC
 
 
 @given(st.text(max_size=60))
 def test_parse_date_never_raises_and_is_utc(text):
-    parsed = parse_date(text)
+    parsed = parse_date(text, utc=True)
     assert parsed is None or parsed.tzinfo == UTC
 
 

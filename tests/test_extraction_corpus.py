@@ -12,8 +12,8 @@ import trafilatura
 
 from sahel_crawler.extraction import extract_article
 from sahel_crawler.extraction.scoring import aggregate, score_page
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 F24_EN = CORPUS / "france24" / "readability-pr224-france24-1"
 F24_FR = CORPUS / "france24" / "gxml-2017-fr"
 DATES = CORPUS / "htmldate-arabic-dates"
@@ -24,7 +24,7 @@ BENCHMARK = CORPUS / "article-extraction-benchmark"
 def need(path: Path) -> None:
     """Skip the test when a corpus folder is missing."""
     if not path.exists():
-        pytest.skip(f"corpus material not found at {path} (see /work/shared/corpus/README.md)")
+        pytest.skip(f"corpus material not found at {path} (see {CORPUS / 'README.md'})")
 
 
 def test_france24_english_2015_page() -> None:

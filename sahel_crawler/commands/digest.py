@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.common import db_option
 
 
 class LocalWhen(click.ParamType):
@@ -41,13 +42,7 @@ class LocalWhen(click.ParamType):
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_url",
-    default=lambda: project_settings.SAHEL_DB_URL,
-    show_default="SAHEL_DB_URL or sqlite:///data/sahel.db",
-    help="Database URL (SQLAlchemy form).",
-)
+@db_option
 @click.option(
     "--date",
     "day",

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sahel_crawler.commands.common import SINCE, UNTIL, ConfigError, article_filter, db_option, user_errors
 from sahel_crawler.commands.db import search_normalise
+from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
 from storage.db import open_database, read_only, session_factory
 from storage.search import SearchHit, parse_query, search, sync_index, unsupported_operator
@@ -92,7 +93,7 @@ def search_command(
     except SQLAlchemyError:  # a read-only account: search what is indexed
         click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
     with session_factory(read_only(engine))() as session:  # takes no write lock
-        hits = search(session, folded, flt, limit=limit)
+        hits = search(session, folded, flt, limit=limit, word_variants=word_variants)
     engine.dispose()
     if fmt == "jsonl":
         for hit in hits:

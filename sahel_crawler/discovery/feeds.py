@@ -15,12 +15,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
+
+from sahel_crawler.text.dates import parse_date
+from sahel_crawler.text.language_tags import normalise_language
 
 __all__ = [
     "ENTITY_REFUSAL",
@@ -38,11 +40,8 @@ __all__ = [
 _HTTP_SCHEMES = frozenset({"http", "https"})
 # An absolute http(s) URL without whitespace or control characters (those take the urlsplit road).
 _ABSOLUTE_HTTP = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
-# W3C datetime shortcuts that datetime.fromisoformat does not take: "2024" and "2024-05".
-_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 # Where "<!ENTITY" is only text; an unterminated comment or section is not skipped (it hides nothing).
 _COMMENTS_AND_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
@@ -91,57 +90,6 @@ def http_url(value: str | None, base: str) -> str | None:
     if parts.scheme.lower() not in _HTTP_SCHEMES or not host:
         return None
     return joined
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 / W3C or RFC 822 date into an aware UTC datetime.
-
-    A date without a zone is taken as UTC; anything unparsable or impossible gives ``None``.
-
-    >>> parse_date("Tue, 05 Mar 2024 10:00:00 +0100").isoformat()
-    '2024-03-05T09:00:00+00:00'
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parsed = _parse_iso(text) or _parse_rfc822(text)
-        if parsed is None:
-            return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _parse_iso(text: str) -> datetime | None:
-    short = _YEAR_MONTH.fullmatch(text)
-    if short:
-        return datetime(int(short[1]), int(short[2] or 1), 1)
-    if not text[:4].isdigit():
-        return None
-    try:
-        return datetime.fromisoformat(text.upper())  # "z"/"t" are legal in ISO 8601
-    except ValueError:
-        return None
-
-
-def _parse_rfc822(text: str) -> datetime | None:
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def normalise_language(value: str | None) -> str | None:
-    """Reduce a language tag ("fr-FR", "ar_AR", "EN") to its primary subtag, or ``None``."""
-    if not value:
-        return None
-    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
-    return primary if _LANGUAGE.fullmatch(primary) else None
 
 
 def looks_like_feed(body: bytes, content_type: str | None) -> bool:
@@ -268,7 +216,7 @@ def _entry_date(entry: Any) -> datetime | None:
                 return datetime(*struct[:6], tzinfo=UTC)
             except (TypeError, ValueError):
                 pass
-        fallback = parse_date(dict.get(entry, key))
+        fallback = parse_date(dict.get(entry, key), utc=True)
         if fallback:
             return fallback
     return None
@@ -324,8 +272,8 @@ def _parse_json_feed(body: bytes, url: str, max_links: int) -> FeedResult:
             DiscoveredLink(
                 url=link,
                 title=_clean_title(_text(item.get("title")), "text/plain"),
-                published_at=parse_date(_text(item.get("date_published")))
-                or parse_date(_text(item.get("date_modified"))),
+                published_at=parse_date(_text(item.get("date_published")), utc=True)
+                or parse_date(_text(item.get("date_modified")), utc=True),
                 language=normalise_language(_text(item.get("language"))) or feed_language,
             )
         )

@@ -323,7 +323,8 @@ class _Collector:
             DiscoveredLink(
                 url=url,
                 title=fields.get("news:title") or None,
-                published_at=parse_date(fields.get("news:publication_date")) or parse_date(fields.get("lastmod")),
+                published_at=parse_date(fields.get("news:publication_date"), utc=True)
+                or parse_date(fields.get("lastmod"), utc=True),
                 language=normalise_language(fields.get("news:language")),
             )
         )

@@ -21,8 +21,11 @@ from urllib.parse import urljoin
 import trafilatura
 from lxml.html import HtmlElement
 
+from sahel_crawler.settings import SAHEL_EXTRACT_MAX_CHARS
+from sahel_crawler.text.language_tags import normalise_language
+
 from .controls import remove_control_characters
-from .dates import has_offset, htmldate_date, parse_date, url_date
+from .dates import declared_date, has_offset, htmldate_date, url_date
 from .nesting import parse_html
 from .rules import ExtractionRules, css_to_xpath
 from .scoring import shingles
@@ -30,9 +33,9 @@ from .structured import PageMetadata, page_metadata
 
 log = logging.getLogger(__name__)
 
-# Pages are cut to this many characters before parsing (mirrors SAHEL_EXTRACT_MAX_CHARS):
-# article pages are far smaller, and lxml's cost grows with the input.
-MAX_HTML_CHARS = 2_000_000
+# Pages are cut to this many characters before parsing: article pages are far smaller, and
+# lxml's cost grows with the input.
+MAX_HTML_CHARS = SAHEL_EXTRACT_MAX_CHARS
 # Under this many characters the precision-mode text is suspect and default mode is tried too.
 SHORT_TEXT_CHARS = 300
 # JSON-LD articleBody replaces the extracted body when the body is shorter than this share of it.
@@ -79,14 +82,6 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _language(raw: str | None) -> str | None:
-    """Primary subtag of a declared language: "ar_AR" → "ar", "fr-FR" → "fr"."""
-    if not raw:
-        return None
-    primary = raw.strip().replace("_", "-").split("-")[0].split(",")[0].strip().lower()
-    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
-
-
 def _absolute(href: str | None, base: str) -> str | None:
     if not href:
         return None
@@ -111,7 +106,7 @@ def _first_text(tree: HtmlElement, selector: str | None) -> str | None:
 def _rule_date(tree: HtmlElement, selector: str | None) -> datetime | None:
     for node in _select(tree, selector):
         for raw in (node.get("datetime"), node.get("content"), node.text_content()):
-            value = parse_date(raw)
+            value = declared_date(raw)
             if value is not None:
                 return value
     return None
@@ -225,7 +220,7 @@ def _declared(meta: PageMetadata) -> tuple[datetime | None, str | None]:
 
     Some pages give a naive local time in JSON-LD and the same time with its offset in a meta tag.
     """
-    parsed = [(value, source, raw) for source, raw in meta.dates if (value := parse_date(raw)) is not None]
+    parsed = [(value, source, raw) for source, raw in meta.dates if (value := declared_date(raw)) is not None]
     for value, source, raw in parsed:
         if has_offset(raw):
             return value, source
@@ -272,7 +267,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         text=text,
         description=meta.description or _clean(doc.description if doc else None),
         canonical_url=_absolute(meta.canonical_url, url),
-        language_hint=_language(meta.language),
+        language_hint=normalise_language(meta.language),
         published_on=declared.date() if declared else None,
     )
 

@@ -24,13 +24,13 @@ from typing import Literal
 import ahocorasick
 
 from sahel_crawler.lexicon.model import Concept, ConceptHit, implied_by
+from sahel_crawler.text.arabic import ARABIC_ARTICLE, ARABIC_ARTICLE_PREFIXES, ARABIC_BARE_PREFIXES
+from sahel_crawler.text.arabic import LONGEST_ARABIC_PREFIX as _LONGEST_PREFIX
 from sahel_crawler.text.fold import MappedText, fold, fold_key
 
-_ARTICLE = "ال"
-# Proclitic letters that may precede a noun without the article, and those before the article.
-_BARE_PREFIXES = frozenset({"", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"})
-_ARTICLE_PREFIXES = frozenset({"ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل"})
-_LONGEST_PREFIX = 4
+_ARTICLE = ARABIC_ARTICLE
+_BARE_PREFIXES = frozenset(ARABIC_BARE_PREFIXES)
+_ARTICLE_PREFIXES = frozenset(ARABIC_ARTICLE_PREFIXES)
 SNIPPET_CHARS = 200
 
 Kind = Literal["form", "exclude", "confirm"]
@@ -82,8 +82,8 @@ class Matcher:
     """The compiled automaton of a set of concepts; build once, call `match` per text."""
 
     def __init__(self, concepts: dict[str, Concept]) -> None:
-        self._concepts = concepts
         table: dict[str, list[_Entry]] = {}
+        self._implied = {cid: implied_by(concepts, cid) for cid, c in concepts.items() if c.implies}
 
         def add(text: str, entry_args: dict) -> None:
             for key, article in _key_variants(text):
@@ -211,7 +211,7 @@ class Matcher:
         found = {hit.concept for hit in hits}
         added: list[ConceptHit] = []
         for hit in hits:
-            for implied in implied_by(self._concepts, hit.concept):
+            for implied in self._implied.get(hit.concept, ()):
                 if implied not in found:
                     found.add(implied)
                     added.append(replace(hit, concept=implied, rule=f"implied by {hit.concept}"))

@@ -220,7 +220,6 @@ class NewsSpider(scrapy.Spider):
             outlet=response.meta["outlet"],
             html=decoded_html(response),
             fetched_at=datetime.now(UTC),
-            http_status=response.status,
             requested_url=discovered_as,
             discovered_via=response.meta.get("via", ""),
             hints={k: v for k, v in response.meta.get("hints", {}).items() if v is not None},
