@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LANGUAGES = ("ar", "fr", "en")
+# The categories whose concepts act (armed groups, movements, coalitions, foreign forces,
+# persons): the digest's "who is mentioned with whom" pairs them.
+ACTOR_CATEGORIES = frozenset({"armed_group", "separatist_movement", "coalition", "foreign_force", "person"})
 
 
 class LexiconError(ValueError):
