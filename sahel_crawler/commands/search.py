@@ -16,6 +16,7 @@ from sahel_crawler.commands.common import SINCE, UNTIL, ConfigError, article_fil
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.snippet import original_snippet
 from storage.db import open_database, read_only, session_factory
 from storage.search import SearchHit, parse_query, search, sync_index, unsupported_operator
 
@@ -93,7 +94,7 @@ def search_command(
     except SQLAlchemyError:  # a read-only account: search what is indexed
         click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
     with session_factory(read_only(engine))() as session:  # takes no write lock
-        hits = search(session, folded, flt, limit=limit, word_variants=word_variants)
+        hits = search(session, folded, flt, limit=limit, word_variants=word_variants, original_snippet=original_snippet)
     engine.dispose()
     if fmt == "jsonl":
         for hit in hits:

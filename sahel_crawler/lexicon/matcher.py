@@ -27,11 +27,11 @@ from sahel_crawler.lexicon.model import Concept, ConceptHit, implied_by
 from sahel_crawler.text.arabic import ARABIC_ARTICLE, ARABIC_ARTICLE_PREFIXES, ARABIC_BARE_PREFIXES
 from sahel_crawler.text.arabic import LONGEST_ARABIC_PREFIX as _LONGEST_PREFIX
 from sahel_crawler.text.fold import MappedText, fold, fold_key
+from sahel_crawler.text.snippet import SNIPPET_CHARS, window
 
 _ARTICLE = ARABIC_ARTICLE
 _BARE_PREFIXES = frozenset(ARABIC_BARE_PREFIXES)
 _ARTICLE_PREFIXES = frozenset(ARABIC_ARTICLE_PREFIXES)
-SNIPPET_CHARS = 200
 
 Kind = Literal["form", "exclude", "confirm"]
 
@@ -292,12 +292,5 @@ def _summarise(matches: list[_Match], mapped: MappedText, rule: Callable[[_Match
 
 def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_CHARS) -> str:
     """About ``width`` characters of ``text`` around ``[start, end)``, cut at spaces, whitespace collapsed."""
-    side = max(0, (width - (end - start)) // 2)
-    lo, hi = max(0, start - side), min(len(text), end + side)
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space != -1 else lo
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space != -1 else hi
+    lo, hi = window(text, start, end, width)
     return " ".join(text[lo:hi].split())
