@@ -128,7 +128,19 @@ class Matcher:
         matches = self._raw_matches(mapped, lang)
         if not matches:
             return []
-        return self._resolve(matches, mapped)
+        kept, rule = self._resolve(matches, mapped)
+        return self._with_implied(_summarise(kept, mapped, rule))
+
+    def spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every kept match in the folded text `mapped` (from `fold`): (concept, start, end) in
+        folded offsets, by start; the matches `match` summarises, for proximity queries. A match
+        also stands for the concepts its concept implies, at the same place."""
+        if self._empty or not mapped.text:
+            return []
+        kept, _ = self._resolve(self._raw_matches(mapped, None), mapped)
+        found = {(m.entry.concept, m.start, m.end) for m in kept}
+        found |= {(implied, m.start, m.end) for m in kept for implied in self._implied.get(m.entry.concept, ())}
+        return sorted(found)
 
     def _raw_matches(self, mapped: MappedText, lang: str | None) -> list[_Match]:
         norm = mapped.text
@@ -167,7 +179,9 @@ class Matcher:
                     found.append(_Match(start, end, entry))
         return found
 
-    def _resolve(self, matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+    def _resolve(self, matches: list[_Match], mapped: MappedText) -> tuple[list[_Match], Callable[[_Match], str]]:
+        """The matches kept after exclusions, overlaps and weak forms, and the rule explaining
+        why a kept match counts."""
         context: dict[tuple[Kind, str], list[tuple[int, int]]] = {}
         hits: list[_Match] = []
         for m in matches:
@@ -204,7 +218,7 @@ class Matcher:
             support = m.entry.concept if m.entry.concept in strong else next(n for n in m.entry.needs if n in strong)
             return f"weak, with {support}"
 
-        return self._with_implied(_summarise(final, mapped, rule))
+        return final, rule
 
     def _with_implied(self, hits: list[ConceptHit]) -> list[ConceptHit]:
         """Add the concepts the hits imply (azawad for fla) where the text has no hit of its own."""

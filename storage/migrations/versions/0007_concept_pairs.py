@@ -1,7 +1,7 @@
 """The analysts' view of concepts flagged in the same story per day (concept_pairs).
 
-Revision ID: 0006_concept_pairs
-Revises: 0005_search_index_format
+Revision ID: 0007_concept_pairs
+Revises: 0006_alerts
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from storage.views import VIEWS_V2, create_views, drop_views
 
-revision: str = "0006_concept_pairs"
-down_revision: str | None = "0005_search_index_format"
+revision: str = "0007_concept_pairs"
+down_revision: str | None = "0006_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
