@@ -150,7 +150,7 @@ def test_search_syntax_the_query_language_lacks_is_refused_with_its_position(
 
 @pytest.mark.parametrize("query", ["Mali OR Niger", "NOT mali", "mali AND niger"])
 def test_search_operators_of_the_query_language_run(tmp_path: Path, query: str) -> None:
-    result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
+    result = run_sahel("search", query, "--db", empty_database(tmp_path))
     assert result.returncode == 0 and result.stderr.strip() == "no matching articles"
 
 

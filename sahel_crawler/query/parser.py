@@ -33,6 +33,8 @@ from sahel_crawler.query.ast import (
 
 _HAS_WORD = re.compile(r"[^\W_]")
 _FIELD_NAME = re.compile(r"([A-Za-z]+):")
+# Column names of full-text engines, refused as fields rather than searched as words.
+_COLUMNS = frozenset({"title", "description", "text", "body", "url", "author"})
 MAX_NEAR_DISTANCE = 1000
 
 
@@ -167,6 +169,8 @@ class _Parser:
             near = NEAR.match(token.text)
             if near or token.text == "SENTENCE":
                 return self.parse_pair(token, int(near.group(1)) if near else None)
+            if token.text == "NEAR":
+                raise self.fail("NEAR needs a distance in words: NEAR/N(a, b)", token)
         if token.kind == "word" and token.text in KEYWORDS:
             raise self.fail(f"{token.text} needs a word, field or ( after it" if token.text == "NOT"
                             else f"{token.text} needs a word, field or ( on each side", token)  # fmt: skip
@@ -193,7 +197,11 @@ class _Parser:
             return Phrase(token.text, token.at)
         if token.kind != "word" or token.text in KEYWORDS or NEAR.match(token.text) or token.text == "SENTENCE":
             raise self.fail(f"expected a word, a field or a phrase, not {token.text!r}", token)
+        if "{" in token.text or "}" in token.text:
+            raise self.fail("column sets ({a b}:) are not supported: search looks in title and text alike", token)
         name = _FIELD_NAME.match(token.text)
+        if name and token.text == name.group(0) and name.group(1) not in FIELDS and name.group(1) not in _COLUMNS:
+            return Word(name.group(1), token.at)  # "Mali: attaque": a colon ending a word is punctuation
         if name:
             return self.field(token, name.group(1))
         if "*" in token.text:
