@@ -1,7 +1,8 @@
 """End to end: `sahel crawl --watch` of the replay, where France 24 and Middle East Online both
-carry an FLA-JNIM story, posts one webhook alert listing both copies, writes a feed with one
-entry and emails once; the same crawl again sends nothing; `sahel search` on the query language
-returns exactly the matching articles."""
+carry an FLA-JNIM story and France 24 Arabic another one, posts one webhook alert per story (the
+first listing both copies), writes a feed with one entry per story and emails once per story;
+the same crawl again sends nothing; `sahel search` on the query language returns exactly the
+matching articles."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def test_a_crawl_with_a_watch_file_alerts_once_per_story_on_every_channel(
         db_url = f"sqlite:///{tmp_path / 'sahel.db'}"
         first = crawl_replay(replay_sources, db_url, "--watch", str(watch), env=env)
         assert first.returncode == 0, first.stderr[-3000:]
-        assert "rule fla-jnim:" in first.stdout and "1 new alerts" in first.stdout
-        assert "deliveries: 3 sent, 0 failed" in first.stdout
+        assert "rule fla-jnim:" in first.stdout and "2 new alerts" in first.stdout
+        assert "deliveries: 6 sent, 0 failed" in first.stdout
         again = crawl_replay(replay_sources, db_url, "--watch", str(watch), env=env)
         assert again.returncode == 0, again.stderr[-3000:]
         assert "rule fla-jnim: 0 articles evaluated, 0 new alerts" in again.stdout
@@ -47,15 +48,22 @@ def test_a_crawl_with_a_watch_file_alerts_once_per_story_on_every_channel(
         for output in (first, again):
             assert "T0KEN" not in output.stdout + output.stderr and "hunter2" not in output.stdout + output.stderr
     expected = {e.url: e for e in replay.expected_articles() if e.stored}
-    story = sorted(url for url, e in expected.items() if {"fla", "jnim"} <= set(e.concepts))
-    assert len(story) == 2 and {expected[url].outlet for url in story} == {"france24", "meo"}
-    [body] = receiver.bodies
-    assert receiver.paths == [SECRET_PATH]
-    assert sorted(a["url"] for a in body["articles"]) == story
-    assert {"fla", "jnim"} <= set(body["concepts"]) and body["rule"] == "fla-jnim"
-    assert len(inbox.messages()) == 1
+    stories: dict[str, list[str]] = {}  # the original's URL -> every URL of the story
+    for url, e in sorted(expected.items()):
+        if {"fla", "jnim"} <= set(e.concepts):
+            stories.setdefault(e.duplicate_of or url, []).append(url)
+    matching = sorted(url for urls in stories.values() for url in urls)
+    assert sorted(len(urls) for urls in stories.values()) == [1, 2]
+    syndicated = next(sorted(urls) for urls in stories.values() if len(urls) == 2)
+    assert {expected[url].outlet for url in syndicated} == {"france24", "meo"}
+    assert receiver.paths == [SECRET_PATH, SECRET_PATH]
+    assert sorted(sorted(a["url"] for a in body["articles"]) for body in receiver.bodies) == sorted(
+        sorted(urls) for urls in stories.values()
+    )
+    assert all({"fla", "jnim"} <= set(b["concepts"]) and b["rule"] == "fla-jnim" for b in receiver.bodies)
+    assert len(inbox.messages()) == 2
     parsed = feedparser.parse(feed.read_bytes())
-    assert not parsed.bozo and len(parsed.entries) == 1 and parsed.entries[0].link in story
+    assert not parsed.bozo and len(parsed.entries) == 2 and all(e.link in matching for e in parsed.entries)
 
     def search(query: str) -> list[str]:
         result = run_sahel("search", query, "--db", db_url, "--format", "jsonl", "--limit", "1000")
@@ -65,7 +73,7 @@ def test_a_crawl_with_a_watch_file_alerts_once_per_story_on_every_channel(
     jnim_not_arabic = sorted(url for url, e in expected.items() if "jnim" in e.concepts and e.language != "ar")
     assert len(jnim_not_arabic) >= 4
     assert search("concept:jnim AND NOT lang:ar") == jnim_not_arabic
-    assert search("NEAR/10(concept:fla, concept:jnim)") == story
+    assert search("NEAR/10(concept:fla, concept:jnim)") == matching
 
 
 def test_a_scheduled_crawl_job_naming_a_watch_file_runs_its_rules(replay_sources: Path, tmp_path: Path) -> None:
@@ -82,4 +90,4 @@ def test_a_scheduled_crawl_job_naming_a_watch_file_runs_its_rules(replay_sources
     result = run_sahel("schedule", "run-job", "crawl-all", "--schedule", str(schedule), "--db", db_url,
                        timeout=180, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(feedparser.parse(feed.read_bytes()).entries) == 1
+    assert len(feedparser.parse(feed.read_bytes()).entries) == 2  # one per FLA-JNIM story

@@ -9,6 +9,7 @@ from sahel_crawler.query.ast import And, Node, Phrase, Word, required_concepts
 from sahel_crawler.query.evaluate import ArticleFacts, QueryEvaluator
 from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.snippet import original_snippet
 from storage.filters import ArticleFilter
 from storage.query_rows import newest_articles
 from storage.search import SearchHit, search
@@ -29,7 +30,7 @@ def query_search(
     by rank for a plain word query, else newest stored first (rank 0)."""
     folded = full_text_query(node)
     if folded is not None:
-        return search(session, folded, flt, limit=limit, word_variants=word_variants)
+        return search(session, folded, flt, limit=limit, word_variants=word_variants, original_snippet=original_snippet)
     hits: list[SearchHit] = []
     for batch in newest_articles(session, flt, required_concepts(node)):
         for row in batch:
