@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from sahel_crawler.commands.alerts import alerts
 from sahel_crawler.commands.crawl import crawl
 from sahel_crawler.commands.db import db
 from sahel_crawler.commands.demo import demo
@@ -47,7 +48,7 @@ def main() -> None:
     """Sahel news monitor: crawl Sahel coverage (ar/fr/en), flag keywords, store it in SQL."""
 
 
-for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command):
+for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command, alerts):
     main.add_command(command)
 
 

@@ -60,6 +60,25 @@ VIEWS_V1: dict[str, str] = {
     """,
 }
 
+# One row per concept of each article with its story and UTC day, for pairing concepts by story.
+_STORY_CONCEPTS = """
+    SELECT k.concept_id, COALESCE(a.duplicate_of_id, a.id) AS story_id, {day} AS day
+    FROM keyword_hits k JOIN articles a ON a.id = k.article_id
+"""
+
+VIEWS_V2: dict[str, str] = {
+    # Per UTC day, the pairs of concepts flagged in the same story (the original or a copy of
+    # it dated that day): who is mentioned with whom.
+    "concept_pairs": f"""
+        SELECT x.day, x.concept_id AS concept_a, y.concept_id AS concept_b,
+               COUNT(DISTINCT x.story_id) AS stories
+        FROM ({_STORY_CONCEPTS}) x
+        JOIN ({_STORY_CONCEPTS}) y
+          ON y.story_id = x.story_id AND y.day = x.day AND x.concept_id < y.concept_id
+        GROUP BY x.day, x.concept_id, y.concept_id
+    """,
+}
+
 # Indexes for the views' and analysts' common filters: (name, table, expressions).
 INDEXES_V1: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ix_articles_dated", "articles", ("COALESCE(published_at, fetched_at)",)),

@@ -59,6 +59,9 @@ def print_run_summary(db_url: str, run_id: int | None) -> str | None:
 @click.option(
     "--redis-prefix", default="sahel", show_default=True, help="Redis key prefix; the workers of one crawl share it."
 )  # fmt: skip
+@click.option(
+    "--watch", "watch_path", type=click.Path(dir_okay=False), help="Then run these watch rules (docs/alerts.md)."
+)
 @log_options
 def crawl(
     sources_path: str | None,
@@ -68,6 +71,7 @@ def crawl(
     overrides: tuple[str, ...],
     redis_url: str | None,
     redis_prefix: str,
+    watch_path: str | None,
     verbose: bool,
     log_level: str | None,
 ) -> None:
@@ -79,8 +83,12 @@ def crawl(
 
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
 
+    With --watch, the watch rules are evaluated on the new articles once the crawl ends, and
+    their alerts delivered (as `sahel alerts run` does).
+
     One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
+    from sahel_crawler.alerts.run import load_rules
     from sahel_crawler.crawl import checked_crawl_inputs, crawl_settings
     from sahel_crawler.scaleout import redis_settings
 
@@ -94,10 +102,15 @@ def crawl(
     with ExitStack() as held:  # the crawl's components share the engine held here
         with user_errors():
             selected = held.enter_context(checked_crawl_inputs(settings))
-        _crawl_checked(settings, [o.id for o in selected], redis_url, chosen_log_level(verbose, log_level))
+            if watch_path:
+                load_rules(watch_path)  # a bad watch file stops the crawl before it starts
+        _crawl_checked(settings, [o.id for o in selected], redis_url, chosen_log_level(verbose, log_level), watch_path)
 
 
-def _crawl_checked(settings: Any, outlet_ids: list[str], redis_url: str | None, log_level: str | None) -> None:
+def _crawl_checked(
+    settings: Any, outlet_ids: list[str], redis_url: str | None, log_level: str | None, watch_path: str | None
+) -> None:
+    from sahel_crawler.commands.alerts import run_watch
     from sahel_crawler.crawl import crawl_failure, crawl_started, run_crawl
     from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
     from sahel_crawler.scaleout import RedisUnavailable, check_redis
@@ -122,6 +135,10 @@ def _crawl_checked(settings: Any, outlet_ids: list[str], redis_url: str | None, 
         raise CommandFailed(str(exc)) from None
     if not crawl_started(stats):  # Scrapy failed before the spider opened
         raise CommandFailed("the crawl could not start (see the error in the log)")
-    failure = crawl_failure(stats, print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id")))
+    status = print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    if watch_path and stats.get("finish_reason") is not None:
+        for line in run_watch(settings["SAHEL_DB_URL"], watch_path):
+            click.echo(line)
+    failure = crawl_failure(stats, status)
     if failure is not None:
         raise CommandFailed(failure)

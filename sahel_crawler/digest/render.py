@@ -23,7 +23,9 @@ from sahel_crawler.digest.build import (
     ConceptSection,
     Copy,
     Digest,
+    ShownArticle,
     Story,
+    TopStory,
 )
 from sahel_crawler.digest.safety import safe_url
 
@@ -83,7 +85,18 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "until": _iso(period.end),
         "generated_at": _iso(digest.generated_at),
         "filters": {k: list(v) for k, v in digest.filters.items()},
-        "concepts": [_concept_json(c) for c in digest.concepts],
+        "stories": [_top_story_json(s) for s in digest.stories],
+        "concepts": [{**_concept_json(c), "story_ranks": digest.story_ranks(c)} for c in digest.concepts],
+        "pairs": [
+            {
+                "concepts": [p.a, p.b],
+                "labels": [p.a_label, p.b_label],
+                "stories": p.stories,
+                "previous": p.previous,
+                "new": p.new,
+            }
+            for p in digest.pairs
+        ],
         "outlets": [
             {
                 "id": o.id,
@@ -120,15 +133,34 @@ def _concept_json(concept: ConceptSection) -> dict[str, Any]:
 
 
 def _story_json(story: Story) -> dict[str, Any]:
+    return {**_shown_article(story), "snippet": story.snippet, "also": _copies_json(story.also)}
+
+
+def _top_story_json(story: TopStory) -> dict[str, Any]:
+    return {
+        "rank": story.rank,
+        **_shown_article(story),
+        "lead": story.lead,
+        "concepts": [cid for cid, _ in story.concepts],
+        "outlets": list(story.outlets),
+        "languages": list(story.languages),
+        "copies": _copies_json(story.copies),
+    }
+
+
+def _shown_article(story: ShownArticle) -> dict[str, Any]:
+    """The keys of the article a story shows."""
     return {
         "url": story.url,
         "title": story.title,
         "outlet": story.outlet,
         "language": story.language,
         "published_at": _iso(story.published_at),
-        "snippet": story.snippet,
-        "also": [{"url": c.url, "outlet": c.outlet} for c in story.also],
     }
+
+
+def _copies_json(copies: tuple[Copy, ...]) -> list[dict[str, Any]]:
+    return [{"url": c.url, "outlet": c.outlet} for c in copies]
 
 
 def _iso(moment: datetime | None) -> str | None:
