@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sahel_crawler.configfile import ConfigFileError, parse_yaml, read_yaml
 from sahel_crawler.extraction.rules import ExtractionRules
@@ -26,6 +27,10 @@ _OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
 _URL_LISTS = ("feeds", "sitemaps", "sections")
 _RULES = {"extraction": ExtractionRules.from_mapping, "urls": UrlRules.from_mapping}
 _KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes", "verify_tls"}
+# Who the outlet is, for analysts (docs/sources.md "Outlet metadata"); every key optional.
+_METADATA_KEYS = ("country", "languages", "kind", "owner", "state_affiliated")
+OUTLET_KINDS = ("agency", "broadcaster", "newspaper", "magazine", "online")
+FUNDING = ("state-funded", "publicly-funded", "private")
 
 
 class RegistryError(ValueError):
@@ -47,6 +52,12 @@ class Outlet:
     extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
     urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
     verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
+    # -- outlet metadata (see _metadata) --
+    country: str | None = None  # ISO 3166 alpha-2 code of where the outlet is based
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes it publishes in
+    kind: str | None = None  # one of OUTLET_KINDS
+    owner: str | None = None
+    state_affiliated: str | None = None  # one of FUNDING
 
     def start_urls(self) -> list[tuple[str, str]]:
         """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
@@ -66,10 +77,20 @@ class Outlet:
         return host in self.hosts or any(host.endswith(f".{h}") for h in self.hosts)
 
     def accepts_article_url(self, url: str) -> bool:
-        """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may."""
-        if any(p.search(url) for p in self.deny):
+        """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may.
+
+        Each rule sees the URL as written and percent-decoded (NFC), so `/vidéo/` in the registry
+        also drops `/vid%C3%A9o/` and `/vide%CC%81o/`."""
+        forms = url_forms(url)
+        if any(p.search(form) for p in self.deny for form in forms):
             return False
-        return not self.allow or any(p.search(url) for p in self.allow)
+        return not self.allow or any(p.search(form) for p in self.allow for form in forms)
+
+
+def url_forms(url: str) -> tuple[str, ...]:
+    """A URL as written and its percent-decoded, NFC-normalised form (the one a reader sees)."""
+    decoded = unicodedata.normalize("NFC", unquote(url, errors="replace"))
+    return (url,) if decoded == url else (url, decoded)
 
 
 @dataclass(frozen=True)
@@ -139,7 +160,7 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         raise RegistryError(f"{where}: outlet id must match [a-z0-9_-]+")
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a mapping of keys")
-    unknown = set(entry) - _KNOWN_KEYS
+    unknown = set(entry) - _KNOWN_KEYS - set(_METADATA_KEYS)
     if unknown:
         raise RegistryError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     name = entry.get("name")
@@ -167,7 +188,29 @@ def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
         hosts=frozenset(h for h in hosts if h),
         verify_tls=verify_tls,
         **rules,
+        **_metadata(where, entry),
     )
+
+
+def _metadata(where: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The outlet's metadata keys, checked: short codes, known kinds and funding values."""
+    found: dict[str, Any] = {}
+    for key in ("country", "kind", "owner", "state_affiliated"):
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise RegistryError(f"{where}: key {key!r} must be a non-empty string")
+        found[key] = value.strip() if value else None
+    country = found["country"]
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        raise RegistryError(f"{where}: key 'country' must be an ISO 3166 code such as FR")
+    for key, allowed in (("kind", OUTLET_KINDS), ("state_affiliated", FUNDING)):
+        if found[key] is not None and found[key] not in allowed:
+            raise RegistryError(f"{where}: key {key!r} must be one of {', '.join(allowed)}")
+    languages = _str_list(where, "languages", entry.get("languages"))
+    if not all(re.fullmatch(r"[a-z]{2,3}", code) for code in languages):
+        raise RegistryError(f"{where}: key 'languages' must list ISO 639 codes such as fr, ar")
+    found["languages"] = tuple(languages)
+    return found
 
 
 def _rules(where: str, key: str, value: Any, parse: Any) -> Any:
