@@ -199,6 +199,8 @@ class ExtractionPipeline:
             item.keyword_hits = [dataclasses.asdict(hit) for hit in page.keyword_hits]
             item.lexicon_version = lexicon.version
         item.description = extracted.description
+        item.standfirst = extracted.standfirst
+        item.paywalled = extracted.paywalled
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)
         if extracted.published_at is not None:

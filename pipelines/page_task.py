@@ -24,7 +24,8 @@ from sahel_crawler.text.index import search_text
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
     """The body led by its standfirst when the extractor left it out: the standfirst is part of
-    the article (it often carries the key names), and flagging and search must see it."""
+    the article (it often carries the key names), and flagging and search must see it. Only a
+    lead shown on the page counts (ExtractedArticle.standfirst), never a meta description."""
     if not standfirst:
         return text
     head = " ".join(standfirst.split())[:60].rstrip(".…")
@@ -37,7 +38,7 @@ def with_standfirst(text: str, standfirst: str | None) -> str:
 class ProcessedPage:
     """What the worker hands back for one page (small: the page itself stays in the worker)."""
 
-    # the article, its text led by the standfirst; None when the page has no article text
+    # the article, its text led by its visible standfirst; None when the page has no article text
     extracted: ExtractedArticle | None
     language: tuple[str, float] | None  # detected (code, probability), or None
     prints: TextPrints | None  # the text's duplicate fingerprints, for the dedup stage
@@ -90,7 +91,7 @@ def process_page(
     extract_ms = (time.process_time() - start) * 1000
     if extracted is None or len(extracted.text) < settings.min_text_chars:
         return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
-    text = with_standfirst(extracted.text, extracted.description)
+    text = with_standfirst(extracted.text, extracted.standfirst)
     extracted = replace(extracted, text=text, title=extracted.title or title_hint)
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)

@@ -26,7 +26,7 @@ from twisted.python.threadpool import ThreadPool
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.shutdown import StopOnce, running_reactor
 from sahel_crawler.signals import page_failed
-from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.index import search_text
 from storage import repository as repo
 from storage.db import open_database, session_factory
@@ -52,6 +52,13 @@ DEFAULT_BATCH_SIZE = 100
 DEFAULT_BATCH_SECONDS = 1.0
 
 
+def outlet_columns(outlet: Outlet) -> dict[str, Any]:
+    """The registry metadata of an outlet as columns of the outlets table."""
+    values = {name: getattr(outlet, name) for name in repo.OUTLET_METADATA}
+    values["languages"] = ",".join(outlet.languages) or None
+    return values
+
+
 def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
     """The storage record of a finished item."""
     return repo.ArticleRecord(
@@ -64,6 +71,9 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
         published_at=item.published_at,
         published_at_source=item.published_at_source,
         description=item.description,
+        standfirst=item.standfirst,
+        paywalled=item.paywalled,
+        text_source=item.text_source,
         language=item.language,
         language_prob=item.language_prob,
         text_hash=item.text_hash,
@@ -155,6 +165,7 @@ class StoragePipeline:
         self.db_url = db_url
         self.run_id_file = run_id_file
         self.outlets = outlets  # id -> name of the outlets this crawl covers
+        self.outlet_metadata: dict[str, dict[str, Any]] = {}  # id -> registry metadata columns
         self.stats = stats
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
@@ -191,10 +202,11 @@ class StoragePipeline:
         """Connect, record the start of the run and, in a running crawl, start the database thread."""
         if spider is not None and getattr(spider, "outlets", None):
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
+            self.outlet_metadata = {o.id: outlet_columns(o) for o in spider.outlets.values()}
         self.engine = open_database(self.db_url)
         self.Session = session_factory(self.engine)
         with self.Session.begin() as session:
-            repo.ensure_outlets(session, self.outlets)
+            repo.ensure_outlets(session, self.outlets, self.outlet_metadata)
             self.run_id = repo.start_run(session, self.outlets)
         self.stats.set_value("sahel/run_id", self.run_id)
         self._report_run_id()
@@ -383,5 +395,3 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]
-
-
