@@ -18,8 +18,12 @@ from dataclasses import dataclass, replace
 from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
 from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from sahel_crawler.extraction.scoring import shingles
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
+
+# A standfirst whose shingles are at least this share in the body is not repeated before it.
+STANDFIRST_WITHIN_SHARE = 0.5
 
 
 def with_standfirst(text: str, standfirst: str | None) -> str:
@@ -29,9 +33,17 @@ def with_standfirst(text: str, standfirst: str | None) -> str:
     if not standfirst:
         return text
     head = " ".join(standfirst.split())[:60].rstrip(".…")
-    if not head or head in " ".join(text.split()):
+    if not head or head in " ".join(text.split()) or _mostly_within(standfirst, text):
         return text
     return f"{standfirst.strip()}\n{text}"
+
+
+def _mostly_within(part: str, text: str) -> bool:
+    """True when most of `part`'s 4-word shingles are in `text`: the same words with other
+    punctuation (a description repeating the body with "-" for "—") are already there."""
+    wanted = shingles(part)
+    total = sum(wanted.values())
+    return total > 0 and sum((wanted & shingles(text)).values()) >= STANDFIRST_WITHIN_SHARE * total
 
 
 @dataclass(frozen=True)
