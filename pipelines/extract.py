@@ -21,7 +21,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
-from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
+from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page, process_teaser
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.shutdown import StopOnce
@@ -147,6 +147,8 @@ class ExtractionPipeline:
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""
+        if item.text_source == "feed":  # a teaser: nothing to extract, no worker needed
+            return self._apply(item, process_teaser(item.hints, self.settings))
         try:
             if self.pool is None:
                 page = self.page_function(item.html, item.url, item.outlet, item.hints.get("title"), self.settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
@@ -104,7 +105,30 @@ def process_page(
     if extracted is None or len(extracted.text) < settings.min_text_chars:
         return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
     text = with_standfirst(extracted.text, extracted.standfirst)
-    extracted = replace(extracted, text=text, title=extracted.title or title_hint)
+    return _finished(replace(extracted, text=text, title=extracted.title or title_hint), extract_ms, settings)
+
+
+def process_teaser(hints: dict[str, Any], settings: PageSettings) -> ProcessedPage:
+    """What a feed entry says of an article whose page the outlet refused: its title, description
+    (the text), author and date, with language, fingerprints and keywords as for a page."""
+    title = hints.get("title")
+    description = hints.get("description")
+    extracted = ExtractedArticle(
+        title=title,
+        author=hints.get("author"),
+        published_at=hints.get("published_at"),
+        published_at_source="feed" if hints.get("published_at") else None,
+        text=description or title or "",
+        description=description,
+        canonical_url=None,
+        language_hint=hints.get("language"),
+    )
+    return _finished(extracted, 0.0, settings)
+
+
+def _finished(extracted: ExtractedArticle, extract_ms: float, settings: PageSettings) -> ProcessedPage:
+    """Language, duplicate fingerprints, keyword hits and search text of an extracted article."""
+    text = extracted.text
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)
     language_ms = (time.process_time() - start) * 1000
