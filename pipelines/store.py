@@ -192,6 +192,7 @@ class StoragePipeline:
             batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS", DEFAULT_BATCH_SECONDS),
             run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
+        pipeline.outlet_metadata = {o.id: outlet_columns(o) for o in selected}
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.page_failed, signal=page_failed)
         return pipeline

@@ -29,6 +29,7 @@ from sahel_crawler.commands.health import health
 from sahel_crawler.commands.lexicon import lexicon
 from sahel_crawler.commands.schedule import schedule
 from sahel_crawler.commands.search import search_command
+from sahel_crawler.commands.sources import sources
 from storage.db import DatabaseError, open_database, read_only, session_factory
 
 
@@ -45,7 +46,9 @@ def main() -> None:
 @click.option("--refresh", is_flag=True, help="Refetch stored articles to catch updates (no conditional GET).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option(
-    "--redis", "redis_url", metavar="URL",
+    "--redis",
+    "redis_url",
+    metavar="URL",
     help="Share the frontier with other workers through this Redis (redis://HOST:6379/0); see docs/operations.md.",
 )
 @click.option(
@@ -238,7 +241,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool) -> None:
     )
 
 
-for command in (lexicon, digest, schedule, health, db, search_command):
+for command in (lexicon, digest, schedule, health, db, search_command, sources):
     main.add_command(command)
 
 

@@ -39,10 +39,11 @@ class PageFixture:
     min_f1: float = DEFAULT_MIN_F1
     paywalled: bool = False
     standfirst: str | None = None  # the expected start of the stored standfirst
+    folder: Path = FIXTURES_DIR  # the fixtures folder the entry was read from
 
     def page_path(self, corpus: Path = DEFAULT_CORPUS) -> Path:
         """Where the saved page is on this machine."""
-        return _resolve(self.page, corpus)
+        return _resolve(self.page, corpus, self.folder)
 
     def page_bytes(self, corpus: Path = DEFAULT_CORPUS) -> bytes:
         """The saved page as served (gunzipped when saved as .gz)."""
@@ -54,14 +55,14 @@ class PageFixture:
         if not self.body:
             return None
         where, _, version = self.body.partition("#")
-        path = _resolve(where, corpus)
+        path = _resolve(where, corpus, self.folder)
         if path.suffix == ".json":
             return _fundus_body(json.loads(path.read_text(encoding="utf-8"))[version or "V1"])
         return blocks_text(path.read_text(encoding="utf-8"))
 
 
-def _resolve(where: str, corpus: Path) -> Path:
-    return corpus / where[len(CORPUS_PREFIX) :] if where.startswith(CORPUS_PREFIX) else FIXTURES_DIR / where
+def _resolve(where: str, corpus: Path, folder: Path) -> Path:
+    return corpus / where[len(CORPUS_PREFIX) :] if where.startswith(CORPUS_PREFIX) else folder / where
 
 
 def _fundus_body(version: dict[str, Any]) -> str:
@@ -79,17 +80,18 @@ def blocks_text(page: str) -> str:
     return "\n".join(" ".join(b.text_content().split()) for b in blocks) or tree.text_content()
 
 
-def load_fixtures(outlet: str) -> list[PageFixture]:
+def load_fixtures(outlet: str, folder: Path = FIXTURES_DIR) -> list[PageFixture]:
     """The outlet's page fixtures (none when it has no fixture file)."""
-    path = FIXTURES_DIR / f"{outlet}.yaml"
+    path = folder / f"{outlet}.yaml"
     if not path.is_file():
         return []
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [_fixture(outlet, entry) for entry in raw.get("pages", [])]
+    return [_fixture(outlet, entry, folder) for entry in raw.get("pages", [])]
 
 
-def _fixture(outlet: str, entry: dict[str, Any]) -> PageFixture:
+def _fixture(outlet: str, entry: dict[str, Any], folder: Path) -> PageFixture:
     return PageFixture(
+        folder=folder,
         outlet=outlet,
         page=entry["page"],
         url=entry["url"],
@@ -104,19 +106,20 @@ def _fixture(outlet: str, entry: dict[str, Any]) -> PageFixture:
     )
 
 
-def lacking_fixtures() -> dict[str, str]:
+def lacking_fixtures(folder: Path = FIXTURES_DIR) -> dict[str, str]:
     """Outlet id -> why it has no real-page fixture yet."""
-    if not LACKING_FILE.is_file():
+    path = folder / LACKING_FILE.name
+    if not path.is_file():
         return {}
-    return {str(k): str(v) for k, v in (yaml.safe_load(LACKING_FILE.read_text(encoding="utf-8")) or {}).items()}
+    return {str(k): str(v) for k, v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items()}
 
 
-def fixture_status(outlet: str) -> str:
+def fixture_status(outlet: str, folder: Path = FIXTURES_DIR) -> str:
     """What `sahel sources list` says of an outlet's fixtures: "2 pages", "lacking: why", "none"."""
-    pages = load_fixtures(outlet)
+    pages = load_fixtures(outlet, folder)
     if pages:
         return f"{len(pages)} page{'s' if len(pages) > 1 else ''}"
-    reason = lacking_fixtures().get(outlet)
+    reason = lacking_fixtures(folder).get(outlet)
     return f"lacking: {reason}" if reason else "none"
 
 
@@ -138,11 +141,26 @@ def fixture_entry(page: str, url: str, saved: date, extracted: Any) -> dict[str,
     return entry
 
 
-def add_fixture(outlet: str, entry: dict[str, Any]) -> Path:
-    """Append `entry` to the outlet's fixture file (created when missing); return the file."""
-    path = FIXTURES_DIR / f"{outlet}.yaml"
+def add_fixture(outlet: str, entry: dict[str, Any], folder: Path = FIXTURES_DIR) -> Path:
+    """Append `entry` to the outlet's fixture file (created when missing) and take the outlet off
+    the lacking list; return the fixture file."""
+    path = folder / f"{outlet}.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     raw = raw or {"pages": []}
     raw["pages"].append(entry)
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+    lacking = folder / LACKING_FILE.name
+    if lacking.is_file():  # line by line, so the file's comments stay
+        lines = lacking.read_text(encoding="utf-8").splitlines(keepends=True)
+        lacking.write_text("".join(x for x in lines if not x.startswith(f"{outlet}:")), encoding="utf-8")
     return path
+
+
+def page_reference(file: Path, folder: Path = FIXTURES_DIR, corpus: Path = DEFAULT_CORPUS) -> str:
+    """How a fixture names a saved page: "corpus/..." inside the shared corpus, else its path
+    relative to the fixtures folder (the page must then be copied there)."""
+    resolved = file.resolve()
+    for root, prefix in ((corpus.resolve(), CORPUS_PREFIX), (folder.resolve(), "")):
+        if resolved.is_relative_to(root):
+            return prefix + resolved.relative_to(root).as_posix()
+    raise ValueError(f"{file} is neither in the shared corpus ({corpus}) nor in {folder}: copy it there first")
