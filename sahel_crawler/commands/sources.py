@@ -122,3 +122,30 @@ def add_fixture_command(
     path = add_fixture(outlet, fixture_entry(page, url, day, extracted), folder)
     click.echo(yaml.safe_dump([fixture_entry(page, url, day, extracted)], allow_unicode=True, sort_keys=False).rstrip())
     click.echo(f"added to {path}: hand-check title, authors, date and add `body:` with the expected text's file")
+
+
+@sources.command("discover")
+@click.argument("url")
+def discover(url: str) -> None:
+    """List the feeds (the page's <link rel=alternate>, common paths), the sitemaps (robots.txt,
+    common paths) and the article URL shape of the site at URL, then print a registry entry to
+    paste into a sources file. Only what parses is listed; check each URL before crawling.
+
+    Example: sahel sources discover https://www.france24.com/fr/afrique/
+    """
+    from sahel_crawler import settings as project_settings
+    from sahel_crawler.sources.discover import discover_site, fetch_url, registry_entry
+
+    def fetch(target: str) -> tuple[int, bytes] | None:
+        return fetch_url(target, user_agent=project_settings.USER_AGENT)
+
+    with user_errors():
+        found = discover_site(url, fetch)
+    click.echo(f"feeds: {len(found.feeds)}, sitemaps: {len(found.sitemaps)}, article links: {len(found.article_links)}")
+    for label, urls in (("feed", found.feeds), ("sitemap", found.sitemaps)):
+        for found_url, how in urls.items():
+            click.echo(f"  {label:<8} {found_url}  ({how})")
+    for link in found.article_links[:5]:
+        click.echo(f"  article  {link}")
+    click.echo("")
+    click.echo(registry_entry(found), nl=False)
