@@ -103,6 +103,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 with Retry-After holds that host's requests for as long as it asks, up to this.
+SAHEL_RETRY_AFTER_MAX_SECONDS = 120
 
 # -- Hardening (Scrapy's security docs and advisories) --------------------------------------
 TELNETCONSOLE_ENABLED = False
@@ -144,6 +146,8 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.robots.RobotsSizeCapMiddleware": 75,
     # above RetryMiddleware (550): a lookup the resolver refused is reported as `internal`, not retried
     "sahel_crawler.resolver.RefusedLookupMiddleware": 560,
+    # above RetryMiddleware (550): it sees a 429/503's Retry-After before the retry is scheduled
+    "sahel_crawler.retryafter.RetryAfterMiddleware": 570,
 }
 # Host names are judged by the answer the connection uses: the resolver fails the lookup of a
 # name that resolves to an internal address (not in SAHEL_ALLOWED_PRIVATE_HOSTS), so a name
