@@ -105,6 +105,10 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # A 429/503 with Retry-After holds that host's requests for as long as it asks, up to this.
 SAHEL_RETRY_AFTER_MAX_SECONDS = 120
+# A page of at most this many characters served alike on this many article URLs of one outlet is
+# a bot challenge (recorded as `blocked`); real article pages are far longer.
+SAHEL_CHALLENGE_MAX_CHARS = 20_000
+SAHEL_CHALLENGE_MIN_PAGES = 3
 
 # -- Hardening (Scrapy's security docs and advisories) --------------------------------------
 TELNETCONSOLE_ENABLED = False

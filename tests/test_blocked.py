@@ -63,3 +63,25 @@ def test_refused_article_pages_leave_feed_teasers_and_a_blocked_outlet(tmp_path:
         assert "corridor routier" in record["text"] or "groupes armés" in record["text"]
         assert len(record["text"]) > len(TEASERS[i])
     assert _health(tmp_path)["refusing"]["status"] != "blocked"
+
+
+CHALLENGE = (
+    "<html><head><title>Just a moment...</title></head><body><h1>Checking your browser before accessing"
+    " the site.</h1><p>This process is automatic. Ray ID: {ray}</p></body></html>"
+)
+
+
+def test_a_bot_challenge_served_on_many_article_urls_is_reported_blocked(tmp_path: Path) -> None:
+    paths = [f"/fr/afrique/2026111{i}-mali-depeche-{i}" for i in range(5)]
+    pages = [
+        Page(p, CHALLENGE.format(ray=f"8c{i}f3a9e{i * 7}").encode(), title=f"Mali : dépêche {i}",
+             description=f"Dépêche {i} sur la situation au Mali, selon les autorités de transition.")
+        for i, p in enumerate(paths)
+    ]  # fmt: skip
+    with served(pages) as site:
+        records = crawl_and_export(sources_for(site, "challenging"), tmp_path)
+    assert records, "no feed teaser was kept"
+    assert all(r["text_source"] == "feed" and "Checking your browser" not in r["text"] for r in records)
+    health = _health(tmp_path)["challenging"]
+    assert health["status"] == "blocked"
+    assert health["blocked_status"] == "bot challenge page"
