@@ -108,3 +108,24 @@ def test_rfi_has_no_arabic_feed_and_the_group_s_arabic_outlet_is_listed() -> Non
     assert "https://www.france24.com/sitemaps/ar/news.xml" in registry.outlets["france24"].sitemaps
     assert "https://www.lemonde.fr/sitemap_news.xml" in registry.outlets["lemonde_afrique"].sitemaps
     assert "https://www.rfi.fr/sitemaps/fr/news.xml" in registry.outlets["rfi_afrique"].sitemaps
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("country", "France", "key 'country' must be an ISO 3166 code"),
+        ("kind", "tv", "key 'kind' must be one of agency, broadcaster"),
+        ("state_affiliated", "yes", "key 'state_affiliated' must be one of state-funded"),
+        ("languages", ["French"], "key 'languages' must list ISO 639 codes"),
+        ("owner", "", "key 'owner' must be a non-empty string"),
+    ],
+)
+def test_outlet_metadata_is_checked_when_the_registry_loads(tmp_path, key: str, value: object, message: str) -> None:
+    import yaml
+
+    from sahel_crawler.sources import RegistryError
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump({"outlets": {"x": {"name": "X", "feeds": ["https://x.test/rss"], key: value}}}))
+    with pytest.raises(RegistryError, match=rf"outlet 'x': {message}"):
+        load_registry(path)
