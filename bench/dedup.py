@@ -23,6 +23,7 @@ from datasketch import LeanMinHash
 
 from bench.common import news_texts
 from sahel_crawler.dedup import NearDuplicateIndex
+from sahel_crawler.settings import SAHEL_DEDUP_THRESHOLD
 
 
 def _corpus_texts() -> list[str]:
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> dict:
     held_out = texts[: args.probes * len(args.sizes)]
     stored_texts = texts[len(held_out) :]
 
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     t0 = time.perf_counter()
     real = [index.signature(t) for t in stored_texts]
     print(f"{source}: {len(real)} stored texts signed in {time.perf_counter() - t0:.1f} s")

@@ -20,15 +20,16 @@ import time
 from typing import Any
 
 from bench.common import CORPUS, extraction_ground_truth, news_texts
-from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS, detect_language
+from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_TRIALS, detect_language
+from sahel_crawler.settings import SAHEL_LANGUAGE_PREFIX_CHARS as PREFIX_CHARS
 
 # (prefix characters, trials, candidate languages: None is every profile); the first is the reference
 SETTINGS = (
     (10_000, 7, None),
     (1000, 7, None),
     (1000, 3, None),
-    (DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS, None),
-    (DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS, DEFAULT_LANGUAGES),
+    (PREFIX_CHARS, DEFAULT_TRIALS, None),
+    (PREFIX_CHARS, DEFAULT_TRIALS, DEFAULT_LANGUAGES),
     (700, 2, DEFAULT_LANGUAGES),
     (300, 1, DEFAULT_LANGUAGES),
 )
@@ -49,7 +50,7 @@ def measure(texts: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """One row per (prefix, trials, candidates) setting."""
     rows, reference = [], None
     for languages in (None, DEFAULT_LANGUAGES):
-        detect_language("warm up: load the language profiles", languages=languages)
+        detect_language("warm up: load the language profiles", PREFIX_CHARS, languages=languages)
     for prefix, trials, languages in SETTINGS:
         start = time.process_time()
         found = [(detect_language(text, prefix, trials, languages) or ("?", 0.0))[0] for _, text in texts]
@@ -63,7 +64,7 @@ def measure(texts: list[tuple[str, str]]) -> list[dict[str, Any]]:
             "ms_per_text": round(ms, 3),
             "agreement_with_defaults": round(agreeing / len(texts), 4),
             "accuracy": round(sum(f == lang for f, (lang, _) in zip(found, texts, strict=True)) / len(texts), 4),
-            "crawl_setting": (prefix, trials, languages) == (DEFAULT_PREFIX_CHARS, DEFAULT_TRIALS, DEFAULT_LANGUAGES),
+            "crawl_setting": (prefix, trials, languages) == (PREFIX_CHARS, DEFAULT_TRIALS, DEFAULT_LANGUAGES),
         })  # fmt: skip
     return rows
 

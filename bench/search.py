@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from bench.common import news_texts
 from sahel_crawler.exporting import article_record, write_jsonl, write_parquet
+from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
 from sahel_crawler.text.index import search_text
 from storage.db import open_database, session_factory
@@ -134,10 +135,10 @@ def _latency(db_url: str, queries: list[str]) -> dict:
     timings, names, found = [], [], 0
     folded_names = {fold_key(n) for n in NAMES}
     with factory() as session:
-        search(session, queries[0])  # warm the cache
+        search(session, queries[0], word_variants=word_variants)  # warm the cache
         for query in queries:
             started = time.perf_counter()
-            found += len(search(session, query))
+            found += len(search(session, query, word_variants=word_variants))
             took = (time.perf_counter() - started) * 1000
             timings.append(took)
             if query in folded_names:

@@ -28,6 +28,7 @@ from storage.lookups import Lookups, StoredVersion
 
 logger = logging.getLogger(__name__)
 
+
 class ExactDuplicate(DropItem):
     """The same body text as an article already kept under another URL: recorded as its alias."""
 
@@ -52,16 +53,14 @@ class DedupPipeline:
 
     Settings:
         SAHEL_DEDUP_ENABLED      False disables the stage (NotConfigured).
-        SAHEL_DEDUP_WINDOW_DAYS  signatures created in this many days are loaded at start (30).
-        SAHEL_DEDUP_MAX_ITEMS    most signatures held in memory, newest kept (~10 KB each).
+        SAHEL_DEDUP_WINDOW_DAYS  signatures created in this many days are loaded at start.
+        SAHEL_DEDUP_MAX_ITEMS    most signatures held in memory, newest kept.
         SAHEL_DEDUP_THRESHOLD    estimated Jaccard similarity of word shingles from which two
                                  texts are near-duplicates.
         SAHEL_DB_URL             the database.
     """
 
-    def __init__(
-        self, db_url: str, stats: Any, *, window_days: float = 30, max_items: int | None = None, threshold: float = 0.4
-    ) -> None:
+    def __init__(self, db_url: str, stats: Any, *, window_days: float, max_items: int | None, threshold: float) -> None:
         self.db_url = db_url
         self.stats = stats
         self.window = timedelta(days=window_days)
@@ -80,15 +79,15 @@ class DedupPipeline:
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
         """Build the stage from the crawler's settings."""
         settings = crawler.settings
-        if not settings.getbool("SAHEL_DEDUP_ENABLED", True):
+        if not settings.getbool("SAHEL_DEDUP_ENABLED"):
             raise NotConfigured("SAHEL_DEDUP_ENABLED is off")
-        max_items = settings.getint("SAHEL_DEDUP_MAX_ITEMS", 10_000)
+        max_items = settings.getint("SAHEL_DEDUP_MAX_ITEMS")
         pipeline = cls(
             settings["SAHEL_DB_URL"],
             crawler.stats,
-            window_days=settings.getfloat("SAHEL_DEDUP_WINDOW_DAYS", 30),
+            window_days=settings.getfloat("SAHEL_DEDUP_WINDOW_DAYS"),
             max_items=max_items if max_items > 0 else None,
-            threshold=settings.getfloat("SAHEL_DEDUP_THRESHOLD", 0.4),
+            threshold=settings.getfloat("SAHEL_DEDUP_THRESHOLD"),
         )
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_lost, signal=signals.item_dropped)

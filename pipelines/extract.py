@@ -21,19 +21,17 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from pipelines.challenge import ChallengePages
-from pipelines.language import DEFAULT_PREFIX_CHARS, detect_languages_setting
+from pipelines.language import detect_languages_setting
 from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page, process_teaser
+from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
 from sahel_crawler.shutdown import StopOnce
-from sahel_crawler.signals import report_failure
+from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
 from sahel_crawler.workers import PageTimeout, TaskError, WorkerDied, WorkerPool
 
 logger = logging.getLogger(__name__)
-
-# A page's extraction and language detection get this many seconds in a worker.
-DEFAULT_TIMEOUT = 20.0
 
 
 class NoArticleText(DropItem):
@@ -72,11 +70,13 @@ class ExtractionPipeline:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
         SAHEL_EXTRACT_MAX_CHARS      pages are cut to this many characters before parsing.
         SAHEL_MIN_TEXT_CHARS         a shorter body is page chrome (a video caption), not an article.
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_AUTHOR_CHARS, SAHEL_MAX_DESCRIPTION_CHARS,
+        SAHEL_MAX_TEXT_CHARS         each stored field is cut to this many characters.
         SAHEL_LANGUAGE_PREFIX_CHARS  language detection looks at this many characters of the body.
         SAHEL_DETECT_LANGUAGES       the languages detection chooses among ("all": every profile).
         SAHEL_EXTRACT_WORKERS        worker processes; unset means one per CPU, 0 runs inline
                                      on the reactor thread (no pool, no time limit).
-        SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker (default 20).
+        SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker.
         SAHEL_KEYWORDS_ENABLED       False: no keyword flagging during the crawl.
         SAHEL_LEXICON_PATH           lexicon YAML file; None means the bundled lexicon.
         SAHEL_CHALLENGE_MAX_CHARS    a page this short, served identically on
@@ -94,7 +94,7 @@ class ExtractionPipeline:
         *,
         signals: Any = None,
         workers: int = 0,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        timeout: float | None,
         challenges: ChallengePages | None = None,
     ) -> None:
         self.settings = settings
@@ -113,15 +113,21 @@ class ExtractionPipeline:
         registry = registry_from_settings(s)
         page_settings = PageSettings(
             rules={o.id: o.extraction for o in registry.outlets.values()},
-            min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS", 200),
-            max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS", 2_000_000),
-            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS", DEFAULT_PREFIX_CHARS),
+            min_text_chars=s.getint("SAHEL_MIN_TEXT_CHARS"),
+            max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS"),
+            language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS"),
             languages=detect_languages_setting(s),
             lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
-            if s.getbool("SAHEL_KEYWORDS_ENABLED", True)
+            if s.getbool("SAHEL_KEYWORDS_ENABLED")
             else None,
+            caps=FieldCaps(
+                title=s.getint("SAHEL_MAX_TITLE_CHARS"),
+                author=s.getint("SAHEL_MAX_AUTHOR_CHARS"),
+                description=s.getint("SAHEL_MAX_DESCRIPTION_CHARS"),
+                text=s.getint("SAHEL_MAX_TEXT_CHARS"),
+            ),
         )
-        timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT)
+        timeout = s.getfloat("SAHEL_EXTRACT_TIMEOUT")
         return cls(
             page_settings,
             crawler.stats,
@@ -213,8 +219,9 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
         extracted = page.extracted
         if extracted is None:
-            self.stats.inc_value("sahel/no_text")
-            raise NoArticleText(f"no article text on {item.url}")
+            reason = page.no_text_reason or "no article text found"
+            report_no_text(self.stats, self.signals, item.url, reason, item.outlet)
+            raise NoArticleText(f"no article text on {item.url}: {reason}")
         item.title = extracted.title
         item.author = extracted.author
         item.text = extracted.text

@@ -4,24 +4,11 @@ monitor expects, seeded for reproducible results.
 It runs inside the extraction stage's worker processes (pipelines/page_task.py), next to the
 extraction it depends on, so it costs the reactor nothing.
 
-Cost and accuracy: langdetect reads every character of its input in Python, then samples
-n-grams in independent trials until the probabilities converge. On 1,381 real news texts
-(France 24 Arabic, BBC Afrique French, the English extraction benchmark) a 400-character prefix
-with 2 trials gives the same language as a 700-character one and as langdetect's defaults (whole
-text, 7 trials) on every Arabic, French and English text, in a third of the time of 1,000
-characters with 7 trials and a tenth of the whole text (`python -m bench language`). Nearly all
-of the cost is reading the characters, so it follows the prefix length; trials cost little.
-
-Candidate languages: langdetect's 55 profiles hold 87,600 n-grams, each with a probability per
-language, about 60 MB in every worker process, most of them for scripts no Sahel outlet writes
-in. Detection chooses among DEFAULT_LANGUAGES instead: the monitor's three, the other languages
-of the region's press and wire copy, the Arabic-script languages an Arabic text could be taken
-for, and Japanese and Chinese so that an East Asian page is not labelled with a language of
-another script. That is 17,300 n-grams (7 MB) and a fifth less CPU per text, with the same
-answer as all 55 profiles on every Arabic, French and English text of the benchmark (it differs
-on three of its 1,381 texts: two Korean pages, taken for Chinese, and a Portuguese one that all
-profiles took for English). A text in a language outside the set gets the closest one of the
-set, or none (then the page's declared language is used); `all` restores every profile.
+Only a prefix of the body is read (SAHEL_LANGUAGE_PREFIX_CHARS), since langdetect's cost follows
+the length of its input, and detection chooses among DEFAULT_LANGUAGES: the monitor's three, the
+other languages of the region's press and wire copy, the Arabic-script languages an Arabic text
+could be taken for, and Japanese and Chinese so that an East Asian page is not labelled with a
+language of another script; `all` restores every profile. docs/performance.md has the figures.
 """
 
 from __future__ import annotations
@@ -35,7 +22,6 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
-DEFAULT_PREFIX_CHARS = 400
 DEFAULT_TRIALS = 2
 DEFAULT_LANGUAGES = (
     *("ar", "fr", "en"),
@@ -72,7 +58,7 @@ def candidate_languages(value: str | Iterable[str] | None) -> tuple[str, ...] | 
 def detect_languages_setting(settings: Any) -> tuple[str, ...] | None:
     """SAHEL_DETECT_LANGUAGES of Scrapy `settings`, checked; ValueError names the setting."""
     try:
-        return candidate_languages(settings.getlist("SAHEL_DETECT_LANGUAGES", list(DEFAULT_LANGUAGES)))
+        return candidate_languages(settings.getlist("SAHEL_DETECT_LANGUAGES"))
     except ValueError as exc:
         raise ValueError(f"SAHEL_DETECT_LANGUAGES: {exc}") from None
 
@@ -94,7 +80,7 @@ def _factory(languages: tuple[str, ...] | None) -> DetectorFactory:
 
 def detect_language(
     text: str,
-    prefix_chars: int = DEFAULT_PREFIX_CHARS,
+    prefix_chars: int,
     trials: int = DEFAULT_TRIALS,
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES,
 ) -> tuple[str, float] | None:

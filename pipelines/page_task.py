@@ -6,8 +6,8 @@ index and the database writes on one interpreter lock, and it is what limits a c
 everything that only needs the page's text is done here instead, on the other cores.
 
 This module imports nothing from Scrapy, Twisted or SQLAlchemy, so each worker process holds only
-trafilatura, the language profiles, the lexicon and the text helpers (about 50 MB less per worker
-than importing the pipeline module would cost). `pipelines.extract` sends the pages.
+trafilatura, the language profiles, the lexicon and the text helpers, not the crawler's libraries.
+`pipelines.extract` sends the pages.
 """
 
 from __future__ import annotations
@@ -16,12 +16,20 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipelines.language import DEFAULT_LANGUAGES, DEFAULT_PREFIX_CHARS, detect_language
+from pipelines.language import DEFAULT_LANGUAGES, detect_language
 from sahel_crawler.dedup.prints import TextPrints, text_prints
-from sahel_crawler.extraction import ExtractedArticle, ExtractionRules, extract_article
+from sahel_crawler.extraction import (
+    ExtractedArticle,
+    ExtractionRules,
+    FieldCaps,
+    cap_article,
+    extract_article,
+    extract_or_reason,
+)
 from sahel_crawler.extraction.scoring import shingles
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
 from sahel_crawler.text.index import search_text
+from storage.documents import contains_standfirst
 
 # A standfirst whose shingles are at least this share in the body is not repeated before it.
 STANDFIRST_WITHIN_SHARE = 0.5
@@ -31,10 +39,7 @@ def with_standfirst(text: str, standfirst: str | None) -> str:
     """The body led by its standfirst when the extractor left it out: the standfirst is part of
     the article (it often carries the key names), and flagging and search must see it. Only a
     lead shown on the page counts (ExtractedArticle.standfirst), never a meta description."""
-    if not standfirst:
-        return text
-    head = " ".join(standfirst.split())[:60].rstrip(".…")
-    if not head or head in " ".join(text.split()) or _mostly_within(standfirst, text):
+    if not standfirst or contains_standfirst(text, standfirst) or _mostly_within(standfirst, text):
         return text
     return f"{standfirst.strip()}\n{text}"
 
@@ -62,6 +67,7 @@ class ProcessedPage:
     # the search-index text (title, standfirst and body, folded as the lexicon folds)
     search_text: str | None = None
     keywords_ms: float = 0.0  # CPU time of keyword flagging and of the search text, in the worker
+    no_text_reason: str | None = None  # why `extracted` is None, in words
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,10 @@ class PageSettings:
     rules: dict[str, ExtractionRules]
     min_text_chars: int
     max_chars: int
-    language_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    language_prefix_chars: int
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
+    caps: FieldCaps | None = None  # None: fields kept whole
 
 
 _settings: PageSettings | None = None  # set in each worker by `init_worker`
@@ -85,7 +92,9 @@ def init_worker(settings: PageSettings) -> None:
     _settings = settings
     warm = "<html><body><article><p>" + "Le Sahel est une région d'Afrique. " * 12 + "</p></article></body></html>"
     extract_article(warm, "http://localhost/warm-up")
-    detect_language("Le Sahel est une région d'Afrique de l'Ouest.", languages=settings.languages)
+    detect_language(
+        "Le Sahel est une région d'Afrique de l'Ouest.", settings.language_prefix_chars, languages=settings.languages
+    )
 
 
 def process_page(
@@ -100,10 +109,14 @@ def process_page(
     settings = settings or _settings
     assert settings is not None, "init_worker() was not called"
     start = time.process_time()
-    extracted = extract_article(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
+    extracted = extract_or_reason(html, url, rules=settings.rules.get(outlet), max_chars=settings.max_chars)
     extract_ms = (time.process_time() - start) * 1000
-    if extracted is None or len(extracted.text) < settings.min_text_chars:
-        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0)
+    if isinstance(extracted, str):
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0, no_text_reason=extracted)
+    if len(extracted.text) < settings.min_text_chars:
+        length, least = len(extracted.text), settings.min_text_chars
+        reason = f"article text of {length} characters, under SAHEL_MIN_TEXT_CHARS ({least})"
+        return ProcessedPage(None, None, None, extract_ms, 0.0, 0.0, no_text_reason=reason)
     text = with_standfirst(extracted.text, extracted.standfirst)
     return _finished(replace(extracted, text=text, title=extracted.title or title_hint), extract_ms, settings)
 
@@ -127,7 +140,10 @@ def process_teaser(hints: dict[str, Any], settings: PageSettings) -> ProcessedPa
 
 
 def _finished(extracted: ExtractedArticle, extract_ms: float, settings: PageSettings) -> ProcessedPage:
-    """Language, duplicate fingerprints, keyword hits and search text of an extracted article."""
+    """Language, duplicate fingerprints, keyword hits and search text of an extracted article
+    (its fields cut to the crawl's caps first)."""
+    if settings.caps is not None:
+        extracted = cap_article(extracted, settings.caps)
     text = extracted.text
     start = time.process_time()
     language = detect_language(text, settings.language_prefix_chars, languages=settings.languages)

@@ -23,13 +23,15 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from sahel_crawler.interrupted import close_dead_runs
 from sahel_crawler.items import ArticleItem
+from sahel_crawler.processes import this_process
 from sahel_crawler.shutdown import StopOnce, running_reactor
 from sahel_crawler.signals import page_failed
 from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.index import search_text
 from storage import repository as repo
-from storage.db import open_database, session_factory
+from storage.db import error_reason, open_database, session_factory
 from storage.search import index_articles
 
 logger = logging.getLogger(__name__)
@@ -47,9 +49,6 @@ RUN_COUNTERS_FROM_STATS = {
     "no_text": "sahel/no_text",
     "errors": "sahel/errors",
 }
-
-DEFAULT_BATCH_SIZE = 100
-DEFAULT_BATCH_SECONDS = 1.0
 
 
 def outlet_columns(outlet: Outlet) -> dict[str, Any]:
@@ -147,8 +146,8 @@ class StoragePipeline:
         SAHEL_DB_URL               the database.
         SAHEL_SOURCES_PATH         the registry (outlet names).
         SAHEL_OUTLETS              the outlets this crawl covers.
-        SAHEL_STORE_BATCH_SIZE     most items per write transaction (100; below 2: one by one).
-        SAHEL_STORE_BATCH_SECONDS  longest wait of an item for its batch to fill (1.0).
+        SAHEL_STORE_BATCH_SIZE     most items per write transaction (below 2: one by one).
+        SAHEL_STORE_BATCH_SECONDS  longest wait of an item for its batch to fill.
         SAHEL_RUN_ID_FILE          a file to append the run's id to once recorded (the scheduler's).
     """
 
@@ -158,8 +157,8 @@ class StoragePipeline:
         outlets: dict[str, str],
         stats: Any,
         *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        batch_seconds: float = DEFAULT_BATCH_SECONDS,
+        batch_size: int,
+        batch_seconds: float,
         run_id_file: str | None = None,
     ) -> None:
         self.db_url = db_url
@@ -169,6 +168,7 @@ class StoragePipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
+        self.crawler: Any = None  # set by from_crawler: its spider names the outlets crawled
         self.engine: Engine | None = None
         self.Session: sessionmaker[Session] | None = None
         self.run_id: int | None = None
@@ -188,11 +188,12 @@ class StoragePipeline:
             settings["SAHEL_DB_URL"],
             {o.id: o.name for o in selected},
             crawler.stats,
-            batch_size=settings.getint("SAHEL_STORE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
-            batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS", DEFAULT_BATCH_SECONDS),
+            batch_size=settings.getint("SAHEL_STORE_BATCH_SIZE"),
+            batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS"),
             run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
         pipeline.outlet_metadata = {o.id: outlet_columns(o) for o in selected}
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.page_failed, signal=page_failed)
         return pipeline
@@ -201,14 +202,21 @@ class StoragePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Connect, record the start of the run and, in a running crawl, start the database thread."""
+        # The spider knows the outlets for sure: its arguments (`scrapy crawl news -a outlets=meo`)
+        # are read when it is made, after this stage. Scrapy no longer passes it here.
+        spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         if spider is not None and getattr(spider, "outlets", None):
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
             self.outlet_metadata = {o.id: outlet_columns(o) for o in spider.outlets.values()}
         self.engine = open_database(self.db_url)
         self.Session = session_factory(self.engine)
+        close_dead_runs(self.engine)
+        process = this_process()
         with self.Session.begin() as session:
             repo.ensure_outlets(session, self.outlets, self.outlet_metadata)
-            self.run_id = repo.start_run(session, self.outlets)
+            self.run_id = repo.start_run(
+                session, self.outlets, pid=process.pid, host=process.host, process_start=process.start
+            )
         self.stats.set_value("sahel/run_id", self.run_id)
         self._report_run_id()
         reactor = running_reactor()
@@ -249,7 +257,7 @@ class StoragePipeline:
             with self.Session.begin() as session:
                 repo.finish_run(session, self.run_id, status=status, reason=reason, counts=counts)
         except SQLAlchemyError as exc:  # the CLI sees the run still "running" and exits 1
-            logger.error("cannot record the end of crawl run %s: %s", self.run_id, _reason(exc))
+            logger.error("cannot record the end of crawl run %s: %s", self.run_id, error_reason(exc, with_kind=True))
             return
         finally:
             self.engine.dispose()
@@ -325,9 +333,17 @@ class StoragePipeline:
                 # one-by-one writes below (guarded) absorb it.
                 return write_articles(session, records, self.run_id)
         except IntegrityError as exc:  # most likely a concurrent crawl stored one of them first
-            logger.info("a batch of %d articles conflicted (%s); writing them one by one", len(records), _reason(exc))
+            logger.info(
+                "a batch of %d articles conflicted (%s); writing them one by one",
+                len(records),
+                error_reason(exc, with_kind=True),
+            )
         except Exception as exc:  # find the failing record(s); the others must still be stored
-            logger.warning("a batch of %d articles failed (%s); writing them one by one", len(records), _reason(exc))
+            logger.warning(
+                "a batch of %d articles failed (%s); writing them one by one",
+                len(records),
+                error_reason(exc, with_kind=True),
+            )
         outcomes: list[repo.SaveResult | Exception] = []
         for record in records:
             outcome: repo.SaveResult | Exception
@@ -336,7 +352,7 @@ class StoragePipeline:
                     outcome = write_article(session, record, self.run_id)
             except Exception as exc:  # also a commit that fails after the write went through
                 outcome = exc
-                self._write_error(record.url, "store", _reason(exc), record.outlet)
+                self._write_error(record.url, "store", error_reason(exc, with_kind=True), record.outlet)
             outcomes.append(outcome)  # one outcome per record, whatever failed
         return outcomes
 
@@ -346,7 +362,7 @@ class StoragePipeline:
         self.stats.inc_value("sahel/time_ms/store_writes", cpu_ms)
         for pending, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                logger.warning("%s failed (store): %s", pending.record.url, _reason(outcome))
+                logger.warning("%s failed (store): %s", pending.record.url, error_reason(outcome, with_kind=True))
                 self.stats.inc_value("sahel/errors")
                 self.stats.inc_value("sahel/errors/store")
                 pending.done.errback(Failure(outcome))
@@ -388,11 +404,3 @@ class StoragePipeline:
             if raise_errors:
                 raise
             logger.error("cannot record the failure of %s: %s", url, exc)
-
-
-def _reason(exc: BaseException) -> str:
-    """One line on a failed write: the driver's message, without SQLAlchemy's statement and
-    parameters (which would repeat the whole article)."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]

@@ -1,12 +1,10 @@
 """Python's cyclic garbage collector tuned for a long crawl.
 
 Pages, items and their deferreds live for a second or more (a store batch), long enough to reach
-the collector's oldest generation, so with Python's defaults the crawler ran a full collection
-over its whole heap (Scrapy, SQLAlchemy, the near-duplicate index: some 500,000 objects) every
-few hundred pages: 140 ms each, 0.5 ms of the crawler's CPU per page and pauses of the reactor.
-Collecting the youngest generation less often lets most of them die young, and freezing what
-exists when the crawl starts (modules, the loaded duplicate index) keeps it out of every later
-collection.
+the collector's oldest generation and set off full collections of the crawler's whole heap, which
+pause the reactor. Collecting the youngest generation less often lets most of them die young, and
+freezing what exists when the crawl starts (modules, the loaded duplicate index) keeps it out of
+every later collection (figures: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ class CollectorTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CollectorTuning:
-        threshold = crawler.settings.getint("SAHEL_GC_YOUNG_THRESHOLD", 10_000)
+        threshold = crawler.settings.getint("SAHEL_GC_YOUNG_THRESHOLD")
         if threshold <= 0:
             raise NotConfigured
         extension = cls(threshold)

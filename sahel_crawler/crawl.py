@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -10,7 +10,8 @@ from scrapy.settings import Settings
 
 from pipelines.language import detect_languages_setting
 from sahel_crawler.middlewares import allowed_private_hosts
-from sahel_crawler.sources import load_registry
+from sahel_crawler.setting_types import check_setting_types
+from sahel_crawler.sources import Outlet, load_registry
 from storage.db import open_database
 
 
@@ -35,42 +36,9 @@ def crawl_settings(
     return settings
 
 
-# The crawl's own numeric and yes/no settings: a typo in `-s NAME=VALUE` must stop the crawl with
-# its name before anything starts, not fail inside Scrapy's start-up with a traceback.
-_TYPED_SETTINGS: dict[str, tuple[str, Callable[[Settings, str], Any]]] = {
-    **{name: ("an integer", Settings.getint) for name in (
-        "SAHEL_DEDUP_MAX_ITEMS", "SAHEL_EXTRACT_MAX_CHARS", "SAHEL_GC_YOUNG_THRESHOLD", "SAHEL_LANGUAGE_PREFIX_CHARS",
-        "SAHEL_MIN_TEXT_CHARS", "SAHEL_STORE_BATCH_SIZE")},
-    **{name: ("a number", Settings.getfloat) for name in (
-        "SAHEL_DEDUP_THRESHOLD", "SAHEL_DEDUP_WINDOW_DAYS", "SAHEL_EXTRACT_TIMEOUT",
-        "SAHEL_PROGRESS_INTERVAL", "SAHEL_STORE_BATCH_SECONDS")},
-    **{name: ("true or false", Settings.getbool) for name in (
-        "SAHEL_DEDUP_ENABLED", "SAHEL_DISK_QUEUE", "SAHEL_INCREMENTAL_ENABLED", "SAHEL_KEYWORDS_ENABLED",
-        "SAHEL_REFRESH")},
-}  # fmt: skip
-
-
-def check_setting_types(settings: Settings) -> None:
-    """ValueError naming the first of the crawl's own settings whose value is not of its type."""
-    for name, (kind, read) in _TYPED_SETTINGS.items():
-        try:
-            read(settings, name)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: {settings.get(name)!r} is not {kind}") from None
-    workers = settings.get("SAHEL_EXTRACT_WORKERS")
-    if workers not in (None, ""):
-        try:
-            int(workers)
-        except (TypeError, ValueError):
-            raise ValueError(f"SAHEL_EXTRACT_WORKERS: {workers!r} is not an integer") from None
-    threshold = settings.getfloat("SAHEL_DEDUP_THRESHOLD", 0.4)
-    if not 0 < threshold <= 1:
-        raise ValueError(f"SAHEL_DEDUP_THRESHOLD: {threshold} is not in (0, 1]")
-
-
-def check_crawl_inputs(settings: Settings) -> list[str]:
+def check_crawl_inputs(settings: Settings) -> list[Outlet]:
     """Fail early, with a one-line reason, on a bad sources file, outlet, database or setting;
-    return the ids of the outlets the crawl covers.
+    return the outlets the crawl covers.
 
     Raises RegistryError or ValueError (bad configuration) or DatabaseError (database unusable).
     """
@@ -80,7 +48,7 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
     outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
     allowed_private_hosts(settings)
     open_database(settings["SAHEL_DB_URL"]).dispose()
-    return [o.id for o in outlets]
+    return list(outlets)
 
 
 def run_crawl(settings: Settings) -> dict[str, Any]:
@@ -90,3 +58,23 @@ def run_crawl(settings: Settings) -> dict[str, Any]:
     process.crawl(crawler)
     process.start()
     return dict(crawler.stats.get_stats())
+
+
+def crawl_started(stats: Mapping[str, Any]) -> bool:
+    """Whether Scrapy opened the spider (a crawl that never started has no summary)."""
+    return stats.get("finish_reason") is not None or "start_time" in stats
+
+
+def crawl_failure(stats: Mapping[str, Any], run_status: str | None) -> str | None:
+    """Why a crawl that started must end with exit status 1, or None when it ran: its Scrapy
+    stats and the status its run record ended with."""
+    reason = stats.get("finish_reason")
+    if reason is None:  # stopped outright (a second Ctrl-C) before the spider could close
+        return "the crawl was stopped before it could finish (see the log above)"
+    if run_status == "running":  # the database refused the run's last write (disk full, read-only)
+        return "the crawl's run could not be recorded as ended: the database was not writable (see the log)"
+    if reason == "shutdown":
+        return "the crawl was shut down before it finished (see the log above)"
+    if reason == "start_error":
+        return "the crawl stopped early: listing its start URLs failed (see the log above)"
+    return None

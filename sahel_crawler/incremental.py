@@ -94,7 +94,7 @@ class IncrementalMiddleware:
     def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
         """Build the middleware from the crawler's settings and connect it to the crawl's signals."""
         settings = crawler.settings
-        if not settings.getbool("SAHEL_INCREMENTAL_ENABLED", True):
+        if not settings.getbool("SAHEL_INCREMENTAL_ENABLED"):
             raise NotConfigured("SAHEL_INCREMENTAL_ENABLED is off")
         registry = registry_from_settings(settings)
         rules = {o.id: o.urls for o in registry.outlets.values()}

@@ -23,7 +23,6 @@ class ArticleItem:
     outlet: str  # outlet id from the sources registry
     html: str  # the decoded page (response.text): never bytes, see DESIGN.md
     fetched_at: datetime  # aware, UTC
-    http_status: int = 200
     requested_url: str = ""  # the URL as discovered (feed, sitemap or section link)
     discovered_via: str = ""  # "feed" | "sitemap" | "section"
     # what the feed or sitemap said about the article: title, published_at (datetime), language
@@ -62,8 +61,3 @@ class ArticleItem:
     # the search-index text of title, description and text, folded (made beside extraction;
     # None: storage folds it)
     search_text: str | None = None
-
-    @property
-    def keywords(self) -> list[str]:
-        """Matched concept ids, in the order flagging found them."""
-        return [hit["concept"] for hit in self.keyword_hits]

@@ -34,6 +34,8 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task, threads
 
+from storage.db import safe_url
+
 logger = logging.getLogger(__name__)
 
 # scrapy-redis 0.9.1 still passes `spider=` to the stats collector, which Scrapy 2.13+ deprecates:
@@ -68,13 +70,13 @@ def validate_redis_url(url: str) -> str:
     try:
         options = redis.connection.parse_url(url)
     except ValueError as exc:
-        raise ValueError(f"invalid Redis URL {_safe(url)!r}: {exc}") from None
+        raise ValueError(f"invalid Redis URL {safe_url(url)!r}: {exc}") from None
     parts = urlsplit(url)
     if parts.scheme != "unix":
         if "host" not in options:
-            raise ValueError(f"invalid Redis URL {_safe(url)!r}: no host (e.g. redis://HOST:6379/0)")
+            raise ValueError(f"invalid Redis URL {safe_url(url)!r}: no host (e.g. redis://HOST:6379/0)")
         if parts.path.strip("/") and "db" not in options:
-            raise ValueError(f"invalid Redis URL {_safe(url)!r}: the database after the host must be a number")
+            raise ValueError(f"invalid Redis URL {safe_url(url)!r}: the database after the host must be a number")
     return url
 
 
@@ -113,18 +115,9 @@ def check_redis(redis_url: str, timeout: float = 5.0) -> None:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise RedisUnavailable(f"cannot use Redis {_safe(redis_url)}: {exc}") from None
+        raise RedisUnavailable(f"cannot use Redis {safe_url(redis_url)}: {exc}") from None
     finally:
         client.close()
-
-
-def _safe(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 # -- the queue's serializer (SCHEDULER_SERIALIZER) ------------------------------------------------

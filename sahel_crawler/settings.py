@@ -16,13 +16,13 @@ NEWSPIDER_MODULE = "sahel_crawler.spiders"
 
 # -- Our own settings ---------------------------------------------------------------------
 # Database URL; SQLite in ./data by default so a fresh clone works without a server.
-SAHEL_DB_URL = os.environ.get("SAHEL_DB_URL", "sqlite:///data/sahel.db")
+SAHEL_DB_URL: str = os.environ.get("SAHEL_DB_URL", "sqlite:///data/sahel.db")
 # Sources registry (YAML); None means the bundled sahel_crawler/sources/sources.yaml.
-SAHEL_SOURCES_PATH = os.environ.get("SAHEL_SOURCES_PATH") or None
+SAHEL_SOURCES_PATH: str | None = os.environ.get("SAHEL_SOURCES_PATH") or None
 # Only crawl these outlet ids (comma-separated or a list); empty means every outlet.
 SAHEL_OUTLETS: list[str] = []
 # Keyword lexicon (YAML); None means the bundled lexicon.
-SAHEL_LEXICON_PATH = os.environ.get("SAHEL_LEXICON_PATH") or None
+SAHEL_LEXICON_PATH: str | None = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
@@ -37,6 +37,20 @@ SAHEL_EXTRACT_TIMEOUT = 20.0
 SAHEL_MIN_TEXT_CHARS = 200
 # Pages larger than this (characters of decoded HTML) are cut before extraction.
 SAHEL_EXTRACT_MAX_CHARS = 2_000_000
+# Discovery caps per outlet and crawl, so that a sitemap index listing ever new child sitemaps
+# ends: how deep sitemaps may nest (a sitemap in the registry is at depth 1), and how many feeds,
+# sitemaps and section pages may be fetched in all.
+SAHEL_SITEMAP_MAX_DEPTH = 3
+SAHEL_MAX_DISCOVERY_DOCUMENTS = 500
+# Stored fields are cut to these many characters (feed and sitemap titles too): no page or
+# listing can make one row of the database, or one item in memory, arbitrarily large.
+SAHEL_MAX_TITLE_CHARS = 1000
+SAHEL_MAX_AUTHOR_CHARS = 500
+SAHEL_MAX_DESCRIPTION_CHARS = 5000
+SAHEL_MAX_TEXT_CHARS = 1_000_000
+# Entries read from one feed or sitemap document (the sitemaps protocol's cap); the rest is
+# recorded as a feed/sitemap error.
+SAHEL_MAX_LINKS_PER_DOCUMENT = 50_000
 # Addresses the crawler may fetch although they are private/loopback (the offline replay, tests):
 # "host:port", or a bare host for the ports of the registry's URLs on it.
 SAHEL_ALLOWED_PRIVATE_HOSTS: list[str] = [h for h in os.environ.get("SAHEL_ALLOWED_PRIVATE_HOSTS", "").split(",") if h]
@@ -48,9 +62,9 @@ SAHEL_REFRESH = False
 # Duplicates: exact copies become aliases of the kept article, near-copies get duplicate_of.
 SAHEL_DEDUP_ENABLED = True
 # Near-duplicate signatures created in this many days are loaded at start.
-SAHEL_DEDUP_WINDOW_DAYS = 30
-# Most signatures held in memory, newest kept (~10 KB each: 10k is about 100 MB). Syndicated
-# copies appear within days; 10k covers a month of a few hundred articles a day.
+SAHEL_DEDUP_WINDOW_DAYS = 30.0
+# Most signatures held in memory, newest kept (memory per signature: docs/performance.md).
+# Syndicated copies appear within days; 10k covers a month of a few hundred articles a day.
 SAHEL_DEDUP_MAX_ITEMS = 10_000
 # Estimated Jaccard similarity of word 3-shingles from which two bodies are near-duplicates.
 SAHEL_DEDUP_THRESHOLD = 0.4
@@ -61,17 +75,17 @@ SAHEL_STORE_BATCH_SIZE = 100
 SAHEL_STORE_BATCH_SECONDS = 1.0
 # The store stage appends the id of the crawl's run record to this file once it is recorded: the
 # scheduler sets it to tell its crawl's run from those of other crawls (docs/operations.md).
-SAHEL_RUN_ID_FILE = os.environ.get("SAHEL_RUN_ID_FILE") or None
+SAHEL_RUN_ID_FILE: str | None = os.environ.get("SAHEL_RUN_ID_FILE") or None
 
 # -- The daily digest (docs/digest.md) --
 # SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...
-SAHEL_SMTP_URL = os.environ.get("SAHEL_SMTP_URL") or None
+SAHEL_SMTP_URL: str | None = os.environ.get("SAHEL_SMTP_URL") or None
 # Sender address of emailed digests.
-SAHEL_DIGEST_FROM = os.environ.get("SAHEL_DIGEST_FROM") or None
+SAHEL_DIGEST_FROM: str | None = os.environ.get("SAHEL_DIGEST_FROM") or None
 # Recipients of `sahel digest --send`, comma-separated.
-SAHEL_DIGEST_TO = os.environ.get("SAHEL_DIGEST_TO", "")
+SAHEL_DIGEST_TO: str = os.environ.get("SAHEL_DIGEST_TO", "")
 # Time zone whose days a digest covers ("yesterday" is computed in it).
-SAHEL_DIGEST_TZ = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
+SAHEL_DIGEST_TZ: str = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
 # Seconds between progress lines.
 SAHEL_PROGRESS_INTERVAL = 5.0
 # Allocations between collections of the garbage collector's youngest generation during a crawl
@@ -95,9 +109,9 @@ CONCURRENT_REQUESTS = 16
 # the default (100) only adds scheduling overhead on the reactor thread.
 CONCURRENT_ITEMS = 4
 # Scrapy stops downloading while the pages it is processing hold more than this many bytes. An
-# article waits in the storage stage until its batch commits (up to SAHEL_STORE_BATCH_SIZE pages
-# of 100-150 KB each on real outlets): at Scrapy's 5 MB every batch paused the downloads and left
-# the extraction workers idle.
+# article waits in the storage stage until its batch commits, so the limit must hold a store
+# batch of real pages, or every batch pauses the downloads and idles the extraction workers
+# (docs/performance.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 12_000_000
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
@@ -166,6 +180,8 @@ METAREFRESH_ENABLED = False
 # not hold every discovered request in memory; SAHEL_DISK_QUEUE = False keeps them in memory.
 SCHEDULER = "sahel_crawler.frontier.DiskQueueScheduler"
 SAHEL_DISK_QUEUE = True
+# Redis key of a shared crawl's worker set; `sahel crawl --redis` sets it (sahel_crawler/scaleout.py).
+SAHEL_REDIS_WORKERS_KEY: str | None = None
 
 # -- The pipeline ---------------------------------------------------------------------------
 # Extraction comes first: canonicalisation needs the page's declared rel=canonical, and every
@@ -186,3 +202,5 @@ STATS_DUMP = False  # the crawl run record keeps the counters; the full dump is 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "sahel_crawler.logformatter.SahelLogFormatter"
+# `scrapy crawl` refuses a bad outlet or setting with one line, as `sahel crawl` does.
+COMMANDS_MODULE = "sahel_crawler.scrapy_commands"

@@ -33,3 +33,11 @@ def report_failure(
     stats.inc_value(f"sahel/errors/{kind}")
     if signals is not None:
         signals.send_catch_log(page_failed, url=url, kind=kind, reason=reason, outlet=outlet)
+
+
+def report_no_text(stats: Any, signals: Any, url: str, reason: str, outlet: str | None) -> None:
+    """Count a fetched page without article text (stat `sahel/no_text`, not an error) and send
+    `page_failed` with kind "no_text", so that the run keeps the URL and the reason in crawl_errors."""
+    stats.inc_value("sahel/no_text")
+    if signals is not None:
+        signals.send_catch_log(page_failed, url=url, kind="no_text", reason=reason, outlet=outlet)

@@ -11,8 +11,8 @@ a lock held across processes, and a worker killed while holding it (out of memor
 leave the whole pool waiting forever (pebble issue 163). Here every worker has a pipe of its own.
 
 Workers are forked from a forkserver (never from the crawler, whose threads make a plain fork
-unsafe). The server preloads nothing (a server holding trafilatura would add ~55 MB for the whole
-crawl): each worker imports what it needs when it starts, about a second.
+unsafe). The server preloads nothing (a server holding trafilatura would hold its memory for the whole
+crawl): each worker imports what it needs when it starts.
 
 Workers die with the crawler, however it dies (kill -9 included): each holds the read end of a
 pipe whose only write end is the crawler's, and a thread of the worker waits for its EOF. A busy

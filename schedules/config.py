@@ -9,16 +9,27 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-# A YAML reader only (no crawler code): the scheduler never imports the code it schedules.
-from sahel_crawler.configfile import ConfigFileError, read_yaml
+# A YAML reader and its messages only (no crawler code): the scheduler never imports the code it schedules.
+from sahel_crawler.config_errors import shown, validated
+from sahel_crawler.configfile import ConfigFileError, clipped, read_yaml
 
 DEFAULT_SCHEDULE = Path(__file__).with_name("default.yaml")
 KINDS = ("crawl", "digest", "command")
@@ -33,8 +44,6 @@ FIRE_HORIZON = timedelta(days=5 * 366)
 # Cron's weekday numbers: 0 and 7 are Sunday. APScheduler counts from Monday, so the field is
 # translated to names, which mean the same to both.
 _CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_TOP_KEYS = {"misfire_grace", "kill_grace", "jobs"}
-_JOB_KEYS = {"kind", "every", "cron", "timezone", "time_limit", "outlets", "sources", "settings", "args", "command"}
 
 
 class ScheduleError(ValueError):
@@ -81,21 +90,24 @@ class Schedule:
     kill_grace: int = 30  # seconds between SIGTERM and SIGKILL when a job overruns
 
 
-def parse_duration(value: Any, where: str) -> int:
-    """Seconds from an int or a string such as "90s", "30m", "2h", "1d"; must be positive."""
+def parse_duration(value: Any) -> int:
+    """Seconds from an int or a string such as "90s", "30m", "2h", "1d"; must be positive.
+
+    Raises ValueError with the reason.
+    """
     if isinstance(value, bool):
-        raise ScheduleError(f"{where}: expected a duration such as 30m, got {value!r}")
+        raise ValueError(f"expected a duration such as 30m, got {shown(value)}")
     if isinstance(value, int):
         seconds = value
     else:
         match = _DURATION.match(str(value))
         if not match:
-            raise ScheduleError(f"{where}: expected a duration such as 90s, 30m, 2h or 1d, got {value!r}")
+            raise ValueError(f"expected a duration such as 90s, 30m, 2h or 1d, got {shown(value)}")
         seconds = int(match[1]) * _UNITS[match[2]]
     if seconds <= 0:
-        raise ScheduleError(f"{where}: the duration must be positive")
+        raise ValueError("the duration must be positive")
     if seconds > MAX_DURATION:
-        raise ScheduleError(f"{where}: the duration must be at most {format_duration(MAX_DURATION)}, got {value!r}")
+        raise ValueError(f"the duration must be at most {format_duration(MAX_DURATION)}, got {shown(value)}")
     return seconds
 
 
@@ -132,18 +144,18 @@ def cron_weekdays(field: str) -> str:
     for part in field.lower().split(","):
         span, slash, step_text = part.partition("/")
         if slash and not (step_text.isdigit() and int(step_text) > 0):
-            raise ValueError(f"weekday step {step_text!r} is not a positive number")
+            raise ValueError(f"weekday step {shown(step_text)} is not a positive number")
         step = int(step_text) if slash else 1
         if span == "*":
             first, last = 0, 6
         elif "-" in span:
             first, last = (_cron_weekday(end) for end in span.split("-", 1))
         elif slash:
-            raise ValueError(f"a weekday step needs a range or * in {part!r}")
+            raise ValueError(f"a weekday step needs a range or * in {shown(part)}")
         else:
             first = last = _cron_weekday(span)
         if first > last:
-            raise ValueError(f"weekday range {span!r} runs backwards")
+            raise ValueError(f"weekday range {shown(span)} runs backwards")
         days.update(d % 7 for d in range(first, last + 1, step))
     if len(days) == 7:
         return "*"
@@ -154,7 +166,7 @@ def _cron_weekday(text: str) -> int:
     if text in _CRON_WEEKDAYS:
         return _CRON_WEEKDAYS.index(text)
     if not text.isdigit() or int(text) > 7:
-        raise ValueError(f"weekday {text!r} is not 0-7 (0 and 7: Sunday) or a name (sun-sat)")
+        raise ValueError(f"weekday {shown(text)} is not 0-7 (0 and 7: Sunday) or a name (sun-sat)")
     return int(text)
 
 
@@ -165,76 +177,119 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
         raw = read_yaml(path, "schedule file")
     except ConfigFileError as exc:
         raise ScheduleError(str(exc)) from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("jobs"), dict) or not raw["jobs"]:
-        raise ScheduleError(f"{path}: expected a mapping with a non-empty 'jobs:' mapping at the top")
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise ScheduleError(f"{path}: unknown top-level key {sorted(unknown)[0]!r}")
+    shape = "expected a mapping with a non-empty 'jobs:' mapping at the top"
+    document = validated(_ScheduleFile, raw, path, error=ScheduleError, container="jobs", entry="job", shape=shape)
     base = path.resolve().parent
-    return Schedule(
-        path=path,
-        jobs={jid: _parse_job(path, base, jid, entry) for jid, entry in raw["jobs"].items()},
-        misfire_grace=parse_duration(raw.get("misfire_grace", 600), f"{path}: key 'misfire_grace'"),
-        kill_grace=parse_duration(raw.get("kill_grace", 30), f"{path}: key 'kill_grace'"),
-    )
+    jobs = {jid: entry.spec(jid, base) for jid, entry in document.jobs.items()}
+    for jid, spec in jobs.items():
+        _check_fires(spec, f"{path}: job {shown(jid)}")
+    return Schedule(path=path, jobs=jobs, misfire_grace=document.misfire_grace, kill_grace=document.kill_grace)
 
 
-def _parse_job(path: Path, base: Path, jid: Any, entry: Any) -> JobSpec:
-    where = f"{path}: job {jid!r}"
-    if not isinstance(jid, str) or not _JOB_ID.match(jid):
-        raise ScheduleError(f"{where}: job id must match [a-z0-9_-]+")
-    if not isinstance(entry, dict):
-        raise ScheduleError(f"{where}: expected a mapping of keys")
-    unknown = set(entry) - _JOB_KEYS
-    if unknown:
-        raise ScheduleError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-    kind = entry.get("kind")
-    if kind not in KINDS:
-        raise ScheduleError(f"{where}: key 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
-    if ("every" in entry) == ("cron" in entry):
-        raise ScheduleError(f"{where}: give exactly one of the keys 'every' and 'cron'")
-    timezone = str(entry.get("timezone", "UTC"))
+def _job_id(value: str) -> str:
+    if not _JOB_ID.match(value):
+        raise ValueError("job id must match [a-z0-9_-]+")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value not in KINDS:
+        raise ValueError(f"must be one of {', '.join(KINDS)}, got {shown(value)}")
+    return str(value)
+
+
+def _time_zone(value: Any) -> str:
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{where}: key 'timezone': unknown time zone {timezone!r}") from None
-    cron = entry.get("cron")
-    if cron is not None:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        raise ValueError(f"unknown time zone {shown(value)}") from None
+    return str(value)
+
+
+def _setting_value(value: Any) -> str:
+    # Lists become comma-separated, the form `-s NAME=a,b` takes.
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _setting_name(value: str) -> str:
+    if not value:
+        raise ValueError("must map setting names to values")
+    return value
+
+
+_Duration = Annotated[int, BeforeValidator(parse_duration)]
+_Words = list[Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int | float) else v)]]
+
+
+class _JobEntry(BaseModel):
+    """One job as the schedule file writes it (docs/operations.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Annotated[str, BeforeValidator(_kind)]
+    timezone: Annotated[str, BeforeValidator(_time_zone)] = "UTC"
+    every: _Duration | None = None
+    cron: str | None = None
+    time_limit: _Duration | None = None
+    outlets: _Words = []
+    sources: str | None = None
+    settings: dict[Annotated[str, AfterValidator(_setting_name)], Annotated[str, BeforeValidator(_setting_value)]] = {}
+    args: _Words = []
+    command: _Words = []
+
+    @field_validator("cron", mode="before")
+    @classmethod
+    def _valid_cron(cls, cron: Any, info: ValidationInfo) -> Any:
+        if cron is None:
+            return None
         cron = " ".join(str(cron).split())
         try:
-            cron_trigger(cron, timezone)
+            cron_trigger(cron, info.data.get("timezone", "UTC"))
         except ValueError as exc:
-            raise ScheduleError(f"{where}: key 'cron': {cron!r} is not a valid cron expression: {exc}") from None
-    every = parse_duration(entry["every"], f"{where}: key 'every'") if "every" in entry else None
-    limit = entry.get("time_limit", DEFAULT_TIME_LIMITS[kind])
-    command = _strings(where, "command", entry.get("command", []))
-    if kind == "command" and not command:
-        raise ScheduleError(f"{where}: key 'command' (a list: program and arguments) is required for kind command")
-    if kind != "command" and command:
-        raise ScheduleError(f"{where}: key 'command' is only for kind command")
-    misplaced = sorted({"outlets", "sources", "settings"} & set(entry)) if kind != "crawl" else []
-    if misplaced:
-        raise ScheduleError(f"{where}: key {misplaced[0]!r} is only for kind crawl")
-    settings = entry.get("settings", {})
-    if not isinstance(settings, dict) or not all(isinstance(k, str) and k for k in settings):
-        raise ScheduleError(f"{where}: key 'settings' must map setting names to values")
-    sources = entry.get("sources")
-    spec = JobSpec(
-        id=jid,
-        kind=kind,
-        every=every,
-        cron=cron,
-        timezone=timezone,
-        time_limit=parse_duration(limit, f"{where}: key 'time_limit'"),
-        outlets=_strings(where, "outlets", entry.get("outlets", [])),
-        # Relative to the schedule file, so a daemon started from any directory finds it.
-        sources=str(base / sources) if sources else None,
-        settings=tuple((k, _setting_value(v)) for k, v in settings.items()),
-        args=_strings(where, "args", entry.get("args", [])),
-        command=command,
-    )
-    _check_fires(spec, where)
-    return spec
+            raise ValueError(f"{shown(cron)} is not a valid cron expression: {clipped(exc)}") from None
+        return cron
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> _JobEntry:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of the keys 'every' and 'cron'")
+        if self.kind == "command" and not self.command:
+            raise ValueError("key 'command' (a list: program and arguments) is required for kind command")
+        if self.kind != "command" and self.command:
+            raise ValueError("key 'command' is only for kind command")
+        misplaced = sorted({"outlets", "sources", "settings"} & self.model_fields_set) if self.kind != "crawl" else []
+        if misplaced:
+            raise ValueError(f"key {shown(misplaced[0])} is only for kind crawl")
+        return self
+
+    def spec(self, jid: str, base: Path) -> JobSpec:
+        """The JobSpec of this entry; `sources` is read relative to the schedule file's folder."""
+        return JobSpec(
+            id=jid,
+            kind=self.kind,
+            every=self.every,
+            cron=self.cron,
+            timezone=self.timezone,
+            time_limit=self.time_limit or DEFAULT_TIME_LIMITS[self.kind],
+            outlets=tuple(self.outlets),
+            # Relative to the schedule file, so a daemon started from any directory finds it.
+            sources=str(base / self.sources) if self.sources else None,
+            settings=tuple(self.settings.items()),
+            args=tuple(self.args),
+            command=tuple(self.command),
+        )
+
+
+class _ScheduleFile(BaseModel):
+    """The whole schedule file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: Annotated[dict[Annotated[str, AfterValidator(_job_id)], _JobEntry], Field(min_length=1)]
+    misfire_grace: _Duration = 600
+    kill_grace: _Duration = 30
 
 
 def _check_fires(spec: JobSpec, where: str) -> None:
@@ -243,19 +298,8 @@ def _check_fires(spec: JobSpec, where: str) -> None:
     try:
         next_run = spec.trigger().get_next_fire_time(None, now)
     except (ValueError, OverflowError) as exc:
-        raise ScheduleError(f"{where}: key '{'cron' if spec.cron else 'every'}': {exc}") from None
+        raise ScheduleError(f"{where}: key '{'cron' if spec.cron else 'every'}': {clipped(exc)}") from None
     if next_run is None or next_run - now > FIRE_HORIZON:
-        raise ScheduleError(f"{where}: key 'cron': {spec.cron!r} never runs (no time matches it in the next 5 years)")
-
-
-def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
-        raise ScheduleError(f"{where}: key {key!r} must be a list of strings")
-    return tuple(str(v) for v in value)
-
-
-def _setting_value(value: Any) -> str:
-    # Lists become comma-separated, the form `-s NAME=a,b` takes.
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
+        raise ScheduleError(
+            f"{where}: key 'cron': {shown(spec.cron)} never runs (no time matches it in the next 5 years)"
+        )

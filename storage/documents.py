@@ -14,6 +14,15 @@ import re
 # SQLite's unicode61 tokenizer and the query split them into words. A full stop, colon or comma
 # only counts between two word characters, so sentences keep their punctuation in snippets.
 _TOKEN_JOINERS = re.compile(r"[<>&@/\\_]|(?<=[^\W_])[.:,](?=[^\W_])")
+# A standfirst is recognised in a body by its first characters: enough to be unmistakable, few
+# enough that a meta description cut short ("…") or re-punctuated still matches.
+STANDFIRST_HEAD_CHARS = 60
+
+
+def contains_standfirst(text: str, standfirst: str) -> bool:
+    """True when the body already holds the standfirst (its first words, whitespace aside)."""
+    head = " ".join(standfirst.split())[:STANDFIRST_HEAD_CHARS].rstrip(".…")
+    return not head or head in " ".join(text.split())
 
 
 def search_document(title: str | None, description: str | None, text: str | None) -> str:
@@ -22,7 +31,7 @@ def search_document(title: str | None, description: str | None, text: str | None
     The description is left out when the body already begins with it (the extraction stage
     leads the body with its standfirst): its words would count twice in the ranking.
     """
-    if description and text and " ".join(description.split())[:60] in " ".join(text[: len(description) + 200].split()):
+    if description and text and contains_standfirst(text, description):
         description = None
     return "\n\n".join(part for part in (title, description, text) if part)
 

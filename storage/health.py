@@ -17,6 +17,8 @@ from storage.models import Article, CrawlError, CrawlRun, Outlet, utcnow
 
 # An outlet most of whose crawl runs in the window failed is "failing".
 FAILING_RATE = 0.5
+# A run that ended without finishing: stopped by an error, or its process gone (kill -9).
+FAILED_STATUSES = ("failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def _one(
     last_article = session.scalar(select(func.max(Article.fetched_at)).where(mine))
     articles = session.scalar(select(func.count()).where(mine, Article.fetched_at >= since)) or 0
     page_errors = session.scalar(
-        select(func.count()).select_from(CrawlError).where(CrawlError.outlet_id == outlet.id, CrawlError.at >= since)
+        select(func.count())
+        .select_from(CrawlError)
+        .where(CrawlError.outlet_id == outlet.id, CrawlError.at >= since, CrawlError.kind != CrawlError.NO_TEXT)
     )
     lengths = list(
         session.scalars(
@@ -131,7 +135,7 @@ def _one(
         last_article_at=last_article,
         articles_in_window=articles,
         runs_in_window=len(in_window),
-        failed_runs_in_window=sum(1 for r in in_window if r.status == "failed"),
+        failed_runs_in_window=sum(1 for r in in_window if r.status in FAILED_STATUSES),
         page_errors_in_window=page_errors or 0,
         recent_median_chars=recent_median,
         baseline_median_chars=baseline_median,

@@ -166,7 +166,7 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed|interrupted
     finish_reason: Mapped[str | None] = mapped_column(String(64))
     outlets: Mapped[str] = mapped_column(Text, default="")  # comma-separated outlet ids
     requests: Mapped[int] = mapped_column(Integer, default=0)
@@ -179,10 +179,17 @@ class CrawlRun(Base):
     not_modified: Mapped[int] = mapped_column(Integer, default=0)
     no_text: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    # the crawl's process, to tell a run whose process is gone (kill -9) from one still going
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    process_start: Mapped[str | None] = mapped_column(String(64))
 
 
 class CrawlError(Base):
-    """A page-level failure of a crawl run: which URL and why (the run goes on)."""
+    """A page-level failure of a crawl run: which URL and why (the run goes on); also each page
+    without article text (kind `NO_TEXT`), counted in the run's `no_text`, not in its `errors`."""
+
+    NO_TEXT = "no_text"
 
     __tablename__ = "crawl_errors"
 
@@ -190,7 +197,7 @@ class CrawlError(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
     outlet_id: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2048))
-    kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | ...
+    kind: Mapped[str] = mapped_column(String(32))  # http | download | feed | sitemap | extraction | no_text ...
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

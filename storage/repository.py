@@ -110,12 +110,46 @@ def known_outlet_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Outlet.id).order_by(Outlet.id)))
 
 
-def start_run(session: Session, outlet_ids: Iterable[str]) -> int:
-    """Record the start of a crawl run and return its id."""
-    run = CrawlRun(outlets=",".join(outlet_ids), status="running")
+def known_languages(session: Session) -> list[str]:
+    """The language codes of the stored articles, lower-case and sorted."""
+    codes = session.scalars(select(func.lower(Article.language)).where(Article.language.is_not(None)).distinct())
+    return sorted(set(codes))
+
+
+def start_run(
+    session: Session,
+    outlet_ids: Iterable[str],
+    *,
+    pid: int | None = None,
+    host: str | None = None,
+    process_start: str | None = None,
+) -> int:
+    """Record the start of a crawl run (with the process running it, when given) and return its id."""
+    run = CrawlRun(outlets=",".join(outlet_ids), status="running", pid=pid, host=host, process_start=process_start)
     session.add(run)
     session.flush()
     return run.id
+
+
+INTERRUPTED_REASON = "the crawl's process ended without closing its run"
+
+
+def running_runs(session: Session) -> list[CrawlRun]:
+    """The runs recorded as running, oldest first."""
+    return list(session.scalars(select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id)))
+
+
+def mark_interrupted(session: Session, run_ids: Iterable[int]) -> int:
+    """Record runs whose process is gone as `interrupted` (only those still running); return how many."""
+    ids = list(run_ids)
+    if not ids:
+        return 0
+    query = (
+        update(CrawlRun)
+        .where(CrawlRun.id.in_(ids), CrawlRun.status == "running")
+        .values(status="interrupted", finish_reason=INTERRUPTED_REASON)
+    )
+    return session.execute(query).rowcount
 
 
 def finish_run(session: Session, run_id: int, *, status: str, reason: str | None, counts: Mapping[str, int]) -> None:

@@ -6,10 +6,10 @@ folded query finds every spelling the folding unifies. On SQLite the FTS5 table
 `article_search_fts` indexes that column (kept in step by triggers); on PostgreSQL a generated
 `search_vector` column with a GIN index does. Both are made by the migrations.
 
-Arabic attaches proclitics (و ف ب ل ك and the article ال) to the word that follows, so a query
-word is expanded to the word with each of them (ازواد also matches بازواد and والازواد), the
-same prefixes the keyword engine accepts. Latin words are split at apostrophes (l'azawad)
-by both databases' tokenizers, as here.
+Arabic attaches proclitics (و ف ب ل ك and the article ال) to the word that follows, so the caller's
+`word_variants` expands a query word to the word with each of them (ازواد also matches بازواد and
+والازواد), the same prefixes the keyword engine accepts. Latin words are split at apostrophes
+(l'azawad) by both databases' tokenizers, as here.
 
 Functions take a session and never commit, except `sync_index`, which takes a sessionmaker and
 commits batch by batch. Every value reaches the database as a bound parameter.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +52,7 @@ article_search = Table(
     Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
     Column("search_text", Text, nullable=False),
     Column("indexed_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("index_format", Integer, nullable=False, server_default="1"),
 )
 
 # The FTS5 table of SQLite and the generated tsvector column of PostgreSQL (made by migrations).
@@ -60,13 +61,25 @@ _FTS_NAME = literal_column("article_search_fts")
 _VECTOR = literal_column("article_search.search_vector")
 _TS_CONFIG = literal_column("'simple'::regconfig")
 
-# Proclitics the keyword engine accepts before an Arabic noun (sahel_crawler/lexicon/matcher.py).
-ARABIC_ARTICLE = "ال"
-ARABIC_BARE_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
-ARABIC_ARTICLE_PREFIXES = ("ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل")
 _WORD = re.compile(r"[^\W_]+")
 _PHRASE = re.compile(r'"([^"]*)"')
+# The forms a normalised query word matches (sahel_crawler.text.arabic.word_variants).
+WordVariants = Callable[[str], list[str]]
 SEARCH_OPERATORS = frozenset({"OR", "AND", "NOT"})  # refused, see `unsupported_operator`
+# Full-text query syntax a later query language will define, refused until then: NEAR(...), a
+# column set `{a b}:`, a column name before a colon (`title:` or `title:word`; a word ending a
+# clause, as in "Mali: attaque", stays a word).
+_QUERY_SYNTAX = re.compile(
+    "|".join(
+        (
+            r"(?-i:\bNEAR)\s*\(",
+            r"\{[^}]*\}\s*:",
+            r"(?<![^\s(])(?:title|description|text|body|url|author|outlet)\s*:",
+            r"(?<![^\s(])[^\W\d_]+:(?=[\w\"(])",
+        )
+    ),
+    re.IGNORECASE,
+)
 SNIPPET_WORDS = 24
 # On PostgreSQL, a query matching more articles than this ranks the newest of them only:
 # ts_rank_cd reads every candidate's tsvector, and ranking every match of a very common word
@@ -100,17 +113,25 @@ def index_articles(session: Session, documents: list[tuple[int, str]]) -> None:
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[article_search.c.article_id],
-            set_={"search_text": statement.excluded.search_text, "indexed_at": statement.excluded.indexed_at},
+            set_={
+                "search_text": statement.excluded.search_text,
+                "indexed_at": statement.excluded.indexed_at,
+                "index_format": statement.excluded.index_format,
+            },
         ),
-        [{"article_id": article_id, "search_text": text, "indexed_at": now} for article_id, text in documents],
+        [
+            {"article_id": article_id, "search_text": text, "indexed_at": now, "index_format": INDEX_FORMAT}
+            for article_id, text in documents
+        ],
     )
 
 
-# Rows indexed before this moment hold the text in an older form and are indexed again by the
-# next sync (`sahel db upgrade`, `sahel search`). Move it to the release time whenever what the
-# index holds changes (the folding, `storage.documents`): since 2026-11-24, the characters that
-# the back ends' tokenizers treat differently are spaces, and the standfirst is not doubled.
-INDEX_FORMAT_SINCE = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+# The form of the text the index holds; rows of a lower number are indexed again by the next
+# sync (`sahel db upgrade`, `sahel search`). Add one whenever what the index holds changes (the
+# folding, `storage.documents`). 2: the characters the back ends' tokenizers treat differently
+# are spaces, and the standfirst the body begins with is not doubled; 3: nor is a standfirst the
+# page cut short.
+INDEX_FORMAT = 3
 
 
 def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str | None, str | None, str]]:
@@ -118,7 +139,7 @@ def pending_articles(session: Session, limit: int = 500) -> list[tuple[int, str 
     (id, title, description, text)."""
     stale = or_(
         article_search.c.article_id.is_(None),
-        article_search.c.indexed_at < INDEX_FORMAT_SINCE,
+        article_search.c.index_format < INDEX_FORMAT,
         and_(Article.updated_at.is_not(None), Article.updated_at > article_search.c.indexed_at),
     )
     rows = session.execute(
@@ -152,20 +173,6 @@ def sync_index(factory: sessionmaker[Session], normalise: Callable[[str], str], 
 # -- queries -----------------------------------------------------------------------------
 
 
-def _is_arabic(word: str) -> bool:
-    return "\u0600" <= word[0] <= "\u06ff"
-
-
-def word_variants(word: str) -> list[str]:
-    """The forms a normalised query word matches: itself, and for an Arabic word, the word
-    with each proclitic (and the article) in front."""
-    if not _is_arabic(word):
-        return [word]
-    stem = word[len(ARABIC_ARTICLE) :] if word.startswith(ARABIC_ARTICLE) and len(word) > 3 else word
-    forms = [word] + [p + stem for p in (*ARABIC_BARE_PREFIXES, *ARABIC_ARTICLE_PREFIXES)]
-    return list(dict.fromkeys(forms))
-
-
 def parse_query(query: str) -> list[list[str]]:
     """A normalised query as terms that must all match: a quoted phrase is one term of several
     words; every other word is a term of one word (with its Arabic variants)."""
@@ -176,7 +183,8 @@ def parse_query(query: str) -> list[list[str]]:
 
 def unsupported_operator(query: str) -> str | None:
     """The first search-engine operator in a query as the user typed it (before folding), or
-    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, or a * anywhere.
+    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, a * anywhere,
+    NEAR(...), or a column filter (`title:`, `{title text}:`).
 
     The search finds articles containing every word: these would silently be taken as words
     (or dropped), so the caller refuses them. Lower-case or, and, not are words (French "or",
@@ -184,7 +192,11 @@ def unsupported_operator(query: str) -> str | None:
     """
     if "*" in query:
         return "*"
-    for token in _PHRASE.sub(" ", query).split():
+    outside_phrases = _PHRASE.sub(" ", query)
+    syntax = _QUERY_SYNTAX.search(outside_phrases)
+    if syntax is not None:
+        return syntax.group(0)
+    for token in outside_phrases.split():
         if token in SEARCH_OPERATORS:
             return token
         if token.startswith("-") and _WORD.search(token):
@@ -192,7 +204,7 @@ def unsupported_operator(query: str) -> str | None:
     return None
 
 
-def _fts5_query(terms: list[list[str]]) -> str:
+def _fts5_query(terms: list[list[str]], word_variants: WordVariants) -> str:
     parts = []
     for term in terms:
         if len(term) == 1:
@@ -203,7 +215,7 @@ def _fts5_query(terms: list[list[str]]) -> str:
     return " AND ".join(parts)
 
 
-def _tsquery(terms: list[list[str]]) -> str:
+def _tsquery(terms: list[list[str]], word_variants: WordVariants) -> str:
     parts = []
     for term in terms:
         if len(term) == 1:
@@ -219,8 +231,13 @@ def search(
     flt: ArticleFilter | None = None,
     limit: int = 20,
     marks: tuple[str, str] = ("[", "]"),
+    *,
+    word_variants: WordVariants,
 ) -> list[SearchHit]:
     """Articles matching every term of the normalised `query`, best first, with snippets.
+
+    `word_variants` gives the forms a query word matches: the keyword engine's Arabic
+    proclitics (storage does not import the crawler).
 
     Returns [] for a query without words. Raises ValueError for a limit below 1.
     """
@@ -232,14 +249,14 @@ def search(
     flt = flt or ArticleFilter()
     columns = (Article.id, Article.url, Article.outlet_id, Article.language, Article.title, Article.published_at)
     if session.get_bind().dialect.name == "postgresql":
-        statement = _postgresql(terms, flt, limit, marks, columns)
+        statement = _postgresql(_tsquery(terms, word_variants), flt, limit, marks, columns)
     else:
-        statement = _sqlite(terms, flt, limit, marks, columns)
+        statement = _sqlite(_fts5_query(terms, word_variants), flt, limit, marks, columns)
     return [SearchHit(*row[:6], rank=float(row[6]), snippet=row[7]) for row in session.execute(statement)]
 
 
 def _sqlite(
-    terms: list[list[str]], flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    fts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
 ) -> Select[Any]:
     # bm25() is lower for better matches; negate it so that higher is better on both databases.
     rank = (-func.bm25(_FTS_NAME)).label("rank")
@@ -248,16 +265,16 @@ def _sqlite(
         select(*columns, rank, snippet.label("snippet"))
         .select_from(_fts)
         .join(Article, Article.id == _fts.c.rowid)
-        .where(_FTS_NAME.match(bindparam("fts_query", _fts5_query(terms))), *flt.clauses())
+        .where(_FTS_NAME.match(bindparam("fts_query", fts_query)), *flt.clauses())
         .order_by(rank.desc(), Article.id)
         .limit(limit)
     )
 
 
 def _postgresql(
-    terms: list[list[str]], flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    ts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
 ) -> Select[Any]:
-    query = func.to_tsquery(_TS_CONFIG, bindparam("ts_query", _tsquery(terms)))
+    query = func.to_tsquery(_TS_CONFIG, bindparam("ts_query", ts_query))
     rank = func.ts_rank_cd(_VECTOR, query).label("rank")
     # Finding and ordering the matches by date needs the index and the articles' dates only;
     # ranking reads each candidate's whole tsvector, so only the newest candidates are ranked.

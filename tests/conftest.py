@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 
+from sahel_crawler import settings as project_settings
 from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
 from sahel_crawler.replay import ReplayServer
 
@@ -22,6 +25,12 @@ CORPUS = REPO.parent / "shared" / "corpus"
 # Fixed "now" for the replay, so that dates in the site and in assertions are deterministic.
 REPLAY_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 REQUIRE_SERVICES = os.environ.get("SAHEL_REQUIRE_SERVICES") == "1"
+
+
+def project_crawler(spidercls: type | None = None, settings_dict: dict[str, Any] | None = None) -> Crawler:
+    """A crawler with the project's SAHEL_* defaults and `settings_dict` on top, as a crawl has."""
+    defaults = {name: value for name, value in vars(project_settings).items() if name.startswith("SAHEL_")}
+    return get_crawler(spidercls, {**defaults, **(settings_dict or {})})
 
 
 def replay_settings_args() -> list[str]:
@@ -74,6 +83,15 @@ def replay_sources(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactor
 def crawl_replay(sources: Path, db_url: str, *extra: str, env: dict[str, str] | None = None) -> CliResult:
     """One `sahel crawl` of the replay into `db_url`; `env` is added to the process's environment."""
     return run_sahel("crawl", "--sources", str(sources), "--db", db_url, *replay_settings_args(), *extra, env=env)
+
+
+def empty_database(folder: Path) -> str:
+    """The URL of a new SQLite database with the schema and nothing stored, in `folder`."""
+    from storage.db import open_database
+
+    url = f"sqlite:///{folder}/x.db"
+    open_database(url).dispose()
+    return url
 
 
 def _reachable(host: str, port: int) -> bool:

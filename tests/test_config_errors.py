@@ -5,11 +5,13 @@ where (for a bad option value, the last line of click's usage error)."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sahel
+from tests.conftest import empty_database, run_sahel, start_sahel
 from tests.test_postgres_storage import fill
 
 
@@ -61,7 +63,7 @@ def test_bad_schedule_file_exits_2_naming_file_and_problem(tmp_path: Path, case:
 
 
 def test_digest_of_an_unknown_concept_exits_2_naming_it(tmp_path: Path) -> None:
-    result = run_sahel("digest", "--concept", "nosuch", "--db", f"sqlite:///{tmp_path}/x.db")
+    result = run_sahel("digest", "--concept", "nosuch", "--db", empty_database(tmp_path))
     assert result.returncode == 2
     assert "nosuch" in _one_line(result.stderr)
 
@@ -132,7 +134,13 @@ def test_a_reversed_period_exits_2_with_one_line(sample_db: str, command: tuple[
     assert "must be after --since" in _one_line(result.stderr)
 
 
-@pytest.mark.parametrize("query", ["Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"'])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"',
+        "NEAR(mali niger)", "title:mali", "title: mali", "{title text}: mali", "{col}:mali",
+    ],
+)  # fmt: skip
 def test_search_operators_are_refused_rather_than_taken_as_words(tmp_path: Path, query: str) -> None:
     result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 2
@@ -171,3 +179,81 @@ def test_a_missing_lexicon_exits_2_with_the_sahel_error_line(tmp_path: Path, com
     result = run_sahel(*command, str(path))
     assert result.returncode == 2
     assert _one_line(result.stderr) == f"sahel: error: {path}: lexicon not found"
+
+
+# -- YAML bombs: every configuration file loads in bounded time and memory -----------------------
+
+MEMORY_LIMIT = 1024**3  # address space of the child: a bomb expanded would need gigabytes
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """Anchors of anchors, as one flow list: a few hundred bytes that stand for 9**9 strings."""
+    items = [f"&a0 [{', '.join(['lol'] * 9)}]"]
+    items += [f"&a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return f"[{', '.join(items)}]"
+
+
+def _merge_bomb(levels: int = 26) -> str:
+    """Merge keys of merge keys: each level merges the one below twice (PyYAML copies each)."""
+    items = ["&m0 {k0: 1, k1: 2}"]
+    items += [f"&m{i} {{<<: [*m{i - 1}, *m{i - 1}], k{i + 1}: {i}}}" for i in range(1, levels)]
+    return f"[{', '.join(items)}]"
+
+
+DEEP = "[" * 500 + "]" * 500
+
+
+def _files(bomb: str) -> dict[str, str]:
+    """The bomb in each file where its loader once showed the value it found (its repr)."""
+    return {
+        "lexicon": f"concepts:\n  - id: {bomb}\n",
+        "sources": f"outlets:\n  bomb: {{name: Bomb, sections: ['http://a.test/'], hosts: {bomb}}}\n",
+        "schedule": f"jobs:\n  bomb: {{kind: {bomb}, every: 30m}}\n",
+    }
+
+
+BOMBS = {"aliases": _files(_alias_bomb()), "merge-keys": _files(_merge_bomb()), "nesting": _files(DEEP)}
+
+
+def _command(kind: str, path: Path, tmp_path: Path) -> tuple[str, ...]:
+    db = f"sqlite:///{tmp_path}/x.db"
+    return {
+        "lexicon": ("lexicon", "check", str(path)),
+        "sources": ("crawl", "--sources", str(path), "--db", db),
+        "schedule": ("schedule", "list", "--schedule", str(path), "--db", db),
+    }[kind]
+
+
+def _run_with_memory_limit(*args: str) -> tuple[int, str]:
+    """Exit status and standard error of `sahel ARGS` in a child held to MEMORY_LIMIT."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    proc = start_sahel(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+    try:
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"sahel {' '.join(args)} still running after 60 s") from None
+    return proc.returncode, stderr
+
+
+@pytest.mark.parametrize("kind", ["lexicon", "sources", "schedule"])
+@pytest.mark.parametrize("bomb", ["aliases", "merge-keys", "nesting"])
+def test_a_yaml_bomb_in_a_configuration_file_exits_2_with_one_short_line(tmp_path: Path, bomb: str, kind: str) -> None:
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(BOMBS[bomb][kind])
+
+    returncode, stderr = _run_with_memory_limit(*_command(kind, path, tmp_path))
+
+    assert returncode == 2, stderr[-2000:]
+    line = _one_line(stderr)
+    assert str(path) in line and "refused" in line
+    assert len(line) < 300
+
+
+def test_the_bundled_files_still_load_with_their_anchors(tmp_path: Path) -> None:
+    returncode, stderr = _run_with_memory_limit("lexicon", "check")
+    assert returncode == 0, stderr

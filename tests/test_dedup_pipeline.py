@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from scrapy import signals
-from scrapy.utils.test import get_crawler
 
 from pipelines.dedup import DedupPipeline, ExactDuplicate
 from pipelines.store import StoragePipeline
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.replay.stories import load_stories
+from tests.conftest import project_crawler
 
 STORIES = {s.id: s for s in load_stories()}
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -76,7 +76,7 @@ def start_crawl(db: Path) -> Iterator:
     started: list[Crawl] = []
 
     def start(**settings: object) -> Crawl:
-        crawler = get_crawler(settings_dict={"SAHEL_DB_URL": f"sqlite:///{db}", **settings})
+        crawler = project_crawler(settings_dict={"SAHEL_DB_URL": f"sqlite:///{db}", **settings})
         crawler.stats.open_spider()
         crawl = Crawl(crawler, DedupPipeline.from_crawler(crawler), StoragePipeline.from_crawler(crawler))
         crawl.store.open_spider()
@@ -219,4 +219,4 @@ def test_disabled_stage_is_not_configured() -> None:
     from scrapy.exceptions import NotConfigured
 
     with pytest.raises(NotConfigured):
-        DedupPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_DEDUP_ENABLED": False}))
+        DedupPipeline.from_crawler(project_crawler(settings_dict={"SAHEL_DEDUP_ENABLED": False}))

@@ -10,16 +10,20 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cmarkgfm
 import jsonschema
 import lxml.html
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sahel_crawler.commands.digest import digest as digest_command
 from sahel_crawler.digest import SCHEMA_PATH, Digest, build_digest, day_period, digest_json, render
 from sahel_crawler.digest.period import range_period
+from sahel_crawler.digest.render import md_escape
 from sahel_crawler.digest.safety import clean_text, safe_url
 from storage.db import open_database, session_factory
 from storage.digests import claim_email
@@ -483,3 +487,48 @@ def test_same_digest_and_one_claim_on_postgresql(postgres_digest_db: str) -> Non
         assert claim_email(session, "key", **claim) is None
         assert claim_email(session, "key", **claim, force=True) is not None
     engine.dispose()
+
+
+# -- Markdown under a GFM renderer: crawled text never becomes a link ------------------------------
+
+AUTOLINK_BAIT = (
+    "Lire https://evil.example/a?b=1, HTTP://EVIL.example, www.evil.example ou écrire à contact@evil.example"
+)
+
+
+def _gfm_links(markdown: str) -> list[str]:
+    """The link targets GitHub's Markdown (cmark-gfm with its autolink extension) renders."""
+    page = lxml.html.fromstring(f"<div>{cmarkgfm.github_flavored_markdown_to_html(markdown)}</div>")
+    return page.xpath("//a/@href")
+
+
+def test_urls_in_crawled_titles_and_snippets_are_not_autolinked(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'sahel.db'}"
+    url = f"{F24}/fr/afrique/20261119-kidal-liens"
+    engine = open_database(db)
+    with session_factory(engine).begin() as session:
+        ensure_outlets(session, {"france24": "France 24"})
+        save_article(
+            session, article(url, "france24", "fr", AUTOLINK_BAIT, when(0, 9), "kidal", snippet_kidal=AUTOLINK_BAIT)
+        )
+    engine.dispose()
+
+    markdown = render(make_digest(db), "markdown")
+    rendered = lxml.html.fromstring(cmarkgfm.github_flavored_markdown_to_html(markdown)).text_content()
+
+    assert _gfm_links(markdown) == [url]  # the story's own link, nothing from its text
+    assert rendered.count(AUTOLINK_BAIT) == 2  # title and snippet read, and copy, as crawled
+
+
+_URLISH = st.text(alphabet="abcw.:/@-_ hHtTpPsSxXwW1?=#()[]<>*", max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(_URLISH, st.sampled_from(["https://", "http://", "www.", "@", ".org", "mailto:", "xmpp:", "ftp://"])),
+        max_size=8,
+    )
+)
+def test_no_crawled_text_renders_as_a_link_under_gfm(parts: list[str]) -> None:
+    assert _gfm_links(md_escape("".join(parts))) == []

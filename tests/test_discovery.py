@@ -7,6 +7,7 @@ feedparser's ill-formed, encoding and link test feeds); those tests skip when th
 from __future__ import annotations
 
 import ast
+import codecs
 import gzip
 import json
 import re
@@ -23,6 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sahel_crawler.discovery import (
+    ENTITY_REFUSAL,
     DiscoveredLink,
     FeedResult,
     SitemapResult,
@@ -277,9 +279,61 @@ def test_feed_billion_laughs_not_expanded(one_line):
 
     result, peak = _peak_memory(parse_feed, body, FEED_URL)
 
-    assert _urls(result.links) == ["https://example.org/lol"]
-    assert "lollol" not in (result.links[0].title or "")
+    assert (result.links, result.error) == ([], ENTITY_REFUSAL)
     assert peak < 5 * MB  # expanded, &lol9; alone is 3 GB; expat's own limit still costs ~50 MB
+
+
+def _tuned_bomb(root: str, body: str, before_doctype: str) -> bytes:
+    """Entities expanding to 7 million characters: under expat's amplification limit (it only
+    starts counting past 8 MB), so expat alone expands them all."""
+    entities = '<!ENTITY a0 "' + "x" * 700 + '">'
+    entities += "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5))
+    return f'<?xml version="1.0"?>{before_doctype}<!DOCTYPE {root} [{entities}]>{body}'.encode()
+
+
+# What stood before the DOCTYPE when it got past the prolog scan: a comment holding "<a" (taken
+# for the first element), a prolog longer than the 64 KB looked at; and a UTF-16 document.
+BOMB_PROLOGS = {
+    "comment-before-doctype": "<!-- <a href='/'>home</a> -->",
+    "70-kb-prolog": "<!--" + "p" * 70_000 + "-->",
+    "70-kb-processing-instruction": "<?pad " + "p" * 70_000 + "?>",
+}
+BOMB_FEED = (
+    '<rss version="2.0"><channel><item><title>&a4;</title><link>https://example.org/a</link></item></channel></rss>'
+)
+BOMB_SITEMAP = (
+    '<urlset xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://example.org/a</loc>'
+    "<news:news><news:title>&a4;</news:title></news:news></url></urlset>"
+)
+
+
+@pytest.mark.parametrize("utf16", [False, True], ids=["utf8", "utf16"])
+@pytest.mark.parametrize("prolog", BOMB_PROLOGS.values(), ids=BOMB_PROLOGS.keys())
+def test_feed_entity_bomb_refused_whatever_stands_before_its_doctype(prolog, utf16):
+    body = _tuned_bomb("rss", BOMB_FEED, prolog)
+    if utf16:
+        body = codecs.BOM_UTF16_LE + body.decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>').encode("utf-16-le")
+
+    result, peak = _peak_memory(parse_feed, body, FEED_URL)
+
+    assert (result.links, result.error) == ([], ENTITY_REFUSAL)
+    assert peak < 5 * MB
+
+
+@pytest.mark.parametrize("prolog", BOMB_PROLOGS.values(), ids=BOMB_PROLOGS.keys())
+def test_sitemap_entity_bomb_refused_whatever_stands_before_its_doctype(prolog):
+    result, peak = _peak_memory(parse_sitemap, _tuned_bomb("urlset", BOMB_SITEMAP, prolog), SITEMAP_URL)
+
+    assert (result.kind, result.links, result.error) == ("invalid", [], ENTITY_REFUSAL)
+    assert peak < 5 * MB
+
+
+def test_entity_declaration_quoted_in_a_comment_or_cdata_is_no_refusal():
+    body = RSS.replace("<channel>", "<channel><!-- <!ENTITY x 'y'> --><description><![CDATA[<!ENTITY>]]></description>")
+
+    result = parse_feed(body.encode(), FEED_URL)
+
+    assert result.error is None and result.links
 
 
 def test_feed_body_naming_a_local_file_is_not_opened(tmp_path):
@@ -340,7 +394,7 @@ def test_looks_like_feed_and_sitemap():
     ],
 )
 def test_dates_to_utc(text, expected):
-    parsed = parse_date(text)
+    parsed = parse_date(text, utc=True)
 
     assert parsed == expected
     assert parsed.utcoffset() == timedelta(0)
@@ -361,7 +415,7 @@ def test_dates_to_utc(text, expected):
     ],
 )
 def test_impossible_dates_give_none(text):
-    assert parse_date(text) is None
+    assert parse_date(text, utc=True) is None
 
 
 def test_impossible_dates_in_documents_give_none_not_failure():
@@ -384,14 +438,14 @@ aware_datetimes = st.datetimes(
 @given(aware_datetimes)
 def test_iso_and_rfc822_round_trip_to_the_same_utc_instant(moment):
     for text in (moment.isoformat(), format_datetime(moment)):
-        parsed = parse_date(text)
+        parsed = parse_date(text, utc=True)
         assert parsed == moment
         assert parsed.tzinfo == UTC
 
 
 @given(st.text(max_size=60))
 def test_parse_date_never_raises_and_is_utc(text):
-    parsed = parse_date(text)
+    parsed = parse_date(text, utc=True)
     assert parsed is None or parsed.tzinfo == UTC
 
 
@@ -815,3 +869,35 @@ def test_a_listed_url_scrapy_would_refuse_is_skipped_and_the_rest_kept(bad):
     body += "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>"
     result = parse_sitemap(body.encode(), SITEMAP_URL)
     assert _urls(result.links) == [locs[0], locs[2]]
+
+
+def _rss_items(count: int) -> bytes:
+    items = "".join(f"<item><title>t{i}</title><link>https://example.org/a/{i}</link></item>" for i in range(count))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+
+def _atom_entries(count: int) -> bytes:
+    entries = "".join(
+        f'<entry><title>t{i}</title><link href="https://example.org/a/{i}"/></entry>' for i in range(count)
+    )
+    return f'<feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'.encode()
+
+
+def _json_items(count: int) -> bytes:
+    items = [{"url": f"https://example.org/a/{i}"} for i in range(count)]
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
+@pytest.mark.parametrize("build", [_rss_items, _atom_entries, _json_items], ids=["rss", "atom", "json"])
+def test_feed_over_the_link_cap_gives_the_first_entries_and_says_so(build):
+    result = parse_feed(build(150), FEED_URL, max_links=100)
+
+    assert _urls(result.links) == [f"https://example.org/a/{i}" for i in range(100)]
+    assert result.error == "truncated at 100 entries (the feed lists more)"
+
+
+@pytest.mark.parametrize("build", [_rss_items, _atom_entries, _json_items], ids=["rss", "atom", "json"])
+def test_feed_at_the_link_cap_is_whole_without_a_note(build):
+    result = parse_feed(build(100), FEED_URL, max_links=100)
+
+    assert len(result.links) == 100 and result.error is None

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sahel_crawler.extraction import ExtractionRules, extract_article
+from sahel_crawler.extraction import ExtractionRules, extract_article, extract_or_reason
 
 # Wire-copy style paragraphs written for the project.
 AR_PARAS = [
@@ -289,3 +289,37 @@ _TAGS = st.sampled_from(["<p>", "</p>", "<div class='a'>", "</div>", "<script>",
 def test_never_raises_on_html_like_input(parts: list[str], url: str) -> None:
     result = extract_article("".join(parts), url)
     assert result is None or result.text.strip()
+
+
+# Control characters no XML tree can hold: once parsed from a reference, one of them anywhere in
+# the page left the whole article without text.
+_CONTROL_CODES = st.sampled_from([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+_SPELLINGS = st.sampled_from(["&#{};", "&#x{:X};", "&#x{:x};", "&#{}", "&#0{}", "raw"])
+
+
+def _control(code: int, spelling: str) -> str:
+    return chr(code) if spelling == "raw" else spelling.format(code)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_CONTROL_CODES, _SPELLINGS, st.sampled_from(["title", "h1", "chapo", "body", "footer", "head"]))
+def test_a_control_character_anywhere_leaves_the_article_intact(code: int, spelling: str, where: str) -> None:
+    anchors = {
+        "title": "<title>Titre", "h1": "Un titre", "chapo": "Le chapeau", "body": FR_PARAS[1][:20],
+        "footer": BOILERPLATE["footer"], "head": "<head>",
+    }  # fmt: skip
+    page = france24_page(FR_PARAS, jsonld=NEWS_LD)
+    page = page.replace(anchors[where], anchors[where] + _control(code, spelling), 1)
+
+    art = extract_article(page, "https://www.france24.com/fr/afrique/20240305-niger-corridor-routier")
+
+    assert art is not None
+    assert FR_PARAS[0] in art.text and FR_PARAS[2] in art.text
+    assert not any(chr(c) in art.text + (art.title or "") for c in [*range(0x01, 0x09), *range(0x0E, 0x20)])
+
+
+def test_a_page_without_text_says_why() -> None:
+    nav_only = "<html><body><nav><a href='/'>Accueil</a></nav><p>Court.</p></body></html>"
+
+    assert extract_or_reason("", "https://example.org/a") == "empty page"
+    assert extract_or_reason(nav_only, "https://example.org/a").startswith("no article text found")

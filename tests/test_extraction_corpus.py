@@ -12,8 +12,8 @@ import trafilatura
 
 from sahel_crawler.extraction import extract_article
 from sahel_crawler.extraction.scoring import aggregate, score_page
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 F24_EN = CORPUS / "france24" / "readability-pr224-france24-1"
 F24_FR = CORPUS / "france24" / "gxml-2017-fr"
 DATES = CORPUS / "htmldate-arabic-dates"
@@ -24,7 +24,7 @@ BENCHMARK = CORPUS / "article-extraction-benchmark"
 def need(path: Path) -> None:
     """Skip the test when a corpus folder is missing."""
     if not path.exists():
-        pytest.skip(f"corpus material not found at {path} (see /work/shared/corpus/README.md)")
+        pytest.skip(f"corpus material not found at {path} (see {CORPUS / 'README.md'})")
 
 
 def test_france24_english_2015_page() -> None:
@@ -115,3 +115,49 @@ def test_benchmark_subset_not_worse_than_plain_trafilatura() -> None:
         base.append(score_page(expected, trafilatura.extract(html, include_comments=False)))
     assert with_text >= 0.95 * len(ours)
     assert aggregate(ours)["f1"] >= aggregate(base)["f1"]
+
+
+def _wrapped_in_divs(html: str, levels: int, attributes: str = "") -> str:
+    """The page's body content inside `levels` nested divs, as some CMS templates and ad wrappers nest."""
+    head, body_tag, rest = html.partition("<body")
+    open_end = rest.index(">") + 1
+    inner, _, tail = rest[open_end:].rpartition("</body>")
+    return f"{head}{body_tag}{rest[:open_end]}{f'<div{attributes}>' * levels}{inner}{'</div>' * levels}</body>{tail}"
+
+
+@pytest.mark.parametrize("attributes", ["", ' class="wrapper"'], ids=["bare", "with-class"])
+def test_a_real_article_wrapped_in_300_divs_keeps_its_text(attributes: str) -> None:
+    need(F24_FR)
+    html = (F24_FR / "france24_fr_20171021_climat_chine.html").read_text(encoding="utf-8")
+    url = "http://www.france24.com/fr/20171021-chine-charbon-centrale-etranger-energie-environnement-leader-climat"
+    plain = extract_article(html, url)
+
+    art = extract_article(_wrapped_in_divs(html, 300, attributes), url)
+
+    assert art is not None and plain is not None
+    assert art.title == plain.title
+    assert len(art.text) >= 0.9 * len(plain.text)
+    assert plain.text.split("\n")[-1] in art.text  # the end of the article is not cut off
+
+
+@pytest.mark.parametrize("depth", [200, 1_000, 5_000])
+def test_a_real_article_beside_deeply_nested_json_ld_keeps_its_text_and_metadata(depth: int) -> None:
+    need(F24_FR)
+    html = (F24_FR / "france24_fr_20171021_climat_chine.html").read_text(encoding="utf-8")
+    url = "http://www.france24.com/fr/20171021-chine-charbon-centrale-etranger-energie-environnement-leader-climat"
+    plain = extract_article(html, url)
+    deep = '{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": '
+    deep += '{"item": ' * depth + '"x"' + "}" * depth + "}"
+    block = f'<script type="application/ld+json">{deep}</script>'
+
+    head_end = html.index(">", html.index("<head")) + 1  # before the page's own JSON-LD, read first
+
+    art = extract_article(html[:head_end] + block + html[head_end:], url)
+
+    assert art is not None and plain is not None
+    assert (art.title, art.author, art.published_at, art.text) == (
+        plain.title,
+        plain.author,
+        plain.published_at,
+        plain.text,
+    )

@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sahel_crawler import settings
 from sahel_crawler.demo import REPLAY_OVERRIDES, settings_args
+from sahel_crawler.discovery import ENTITY_REFUSAL
 from sahel_crawler.middlewares import is_internal_host
 from tests.faults import FaultServer, FaultSite, build_fault_site
 from tests.faults.process import Measured, run_measured
-from tests.faults.site import DAY, NON_HTTP_REDIRECTS, REFUSALS
+from tests.faults.site import DAY, LINK_CAP, NON_HTTP_REDIRECTS, REFUSALS
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +35,7 @@ CRAWL_ARGS = settings_args(
         **REPLAY_OVERRIDES,
         "SAHEL_ALLOWED_PRIVATE_HOSTS": [*REPLAY_OVERRIDES["SAHEL_ALLOWED_PRIVATE_HOSTS"], "127.0.0.3"],
         "DOWNLOAD_TIMEOUT": 3,
+        "SAHEL_MAX_LINKS_PER_DOCUMENT": LINK_CAP,
     }
 )
 
@@ -46,7 +49,9 @@ class FaultCrawl:
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT url, title, text FROM articles")
             self.articles = {url: (title, text) for url, title, text in rows}
-            self.errors = conn.execute("SELECT url, kind, reason FROM crawl_errors").fetchall()
+            rows = conn.execute("SELECT url, kind, reason FROM crawl_errors").fetchall()
+            self.errors = [row for row in rows if row[1] != "no_text"]
+            self.no_text = {url: reason for url, kind, reason in rows if kind == "no_text"}
             cols = ("status", "errors", "no_text", "new_articles")
             row = conn.execute(f"SELECT {', '.join(cols)} FROM crawl_runs").fetchone()
             self.run = dict(zip(cols, row, strict=True))
@@ -101,6 +106,14 @@ def test_run_record_counts_every_failure_and_every_page_without_text(crawl: Faul
     assert crawl.run["errors"] == len(crawl.errors)
     assert {url for url, _, _ in crawl.errors} - {crawl.site.robots_failure} == set(crawl.site.failures)
     assert crawl.run["no_text"] == len(crawl.site.no_text)
+    assert set(crawl.no_text) == set(crawl.site.no_text)
+    assert all(reason.strip() for reason in crawl.no_text.values())
+
+
+def test_a_control_character_in_a_page_does_not_lose_its_article(crawl: FaultCrawl) -> None:
+    for url in crawl.site.with_controls:
+        _, text = crawl.articles[url]
+        assert "\x1b" not in text and "\x01" not in text
     assert crawl.run["new_articles"] == len(crawl.articles)
 
 
@@ -183,6 +196,37 @@ def test_entities_in_feeds_are_neither_resolved_nor_expanded(crawl: FaultCrawl) 
     for title, text in crawl.articles.values():
         assert "root:" not in (title or "") + text
         assert "lollol" not in (title or "")
+        assert "xxxxxxxxxx" not in (title or "") + text
+
+
+def test_feeds_and_sitemaps_declaring_entities_are_refused_and_recorded(crawl: FaultCrawl) -> None:
+    """Wherever the DOCTYPE stands (after a comment holding "<a", past a 70 KB prolog)."""
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    paths = ["feed-xxe.xml", "feed-billion-laughs.xml"]
+    bombs = ("comment-before-doctype", "70-kb-prolog")
+    paths += [f"{kind}-bomb-{name}.xml" for kind in ("feed", "sitemap") for name in bombs]
+    for path in paths:
+        kind, reason = reasons[crawl.main.url(f"/{path}")]
+        assert (kind, reason) == (path.split("-")[0], ENTITY_REFUSAL), path
+
+
+def test_a_feed_and_a_sitemap_over_the_link_cap_are_read_up_to_it_and_the_cut_recorded(crawl: FaultCrawl) -> None:
+    reasons = {url: (kind, reason) for url, kind, reason in crawl.errors}
+    assert reasons[crawl.main.url("/feed-over-the-link-cap.xml")] == (
+        "feed",
+        f"truncated at {LINK_CAP} entries (the feed lists more)",
+    )
+    assert reasons[crawl.main.url("/sitemap-big.xml")] == (
+        "sitemap",
+        f"truncated at {LINK_CAP} URLs (the sitemap lists more)",
+    )
+
+
+def test_a_stored_title_is_cut_to_its_cap(crawl: FaultCrawl) -> None:
+    cap = settings.SAHEL_MAX_TITLE_CHARS
+    for url in crawl.site.long_titles:
+        title, _ = crawl.articles[url]
+        assert title.startswith("Titre Titre") and len(title) <= cap
 
 
 def test_no_cookie_or_credential_is_ever_sent(crawl: FaultCrawl) -> None:

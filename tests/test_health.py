@@ -106,3 +106,19 @@ def test_health_command_reports_flags(tmp_path: Path) -> None:
     table = CliRunner().invoke(health, ["--db", db_url, "--silent-after", "200"])
     assert table.exit_code == 0
     assert "quiet" in table.output and "silent" not in table.output
+
+
+def test_pages_without_text_are_not_counted_as_page_errors(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path}/sahel.db"
+    with session_factory(open_database(db_url)).begin() as session:
+        repo.ensure_outlets(session, {"steady": "Steady"})
+        run = CrawlRun(outlets="steady", status="finished", started_at=NOW - timedelta(hours=1))
+        session.add(run)
+        session.flush()
+        for kind in ("no_text", "no_text", "http"):
+            repo.record_error(
+                session, run.id, url=f"https://steady.test/{kind}", kind=kind, reason="r", outlet="steady"
+            )
+    with session_factory(open_database(db_url))() as session:
+        (steady,) = outlet_health(session, now=NOW)
+    assert steady.page_errors_in_window == 1

@@ -10,6 +10,7 @@ import pytest
 
 from bench.language import corpus_texts
 from pipelines.language import DEFAULT_LANGUAGES, candidate_languages, detect_language
+from sahel_crawler.settings import SAHEL_LANGUAGE_PREFIX_CHARS as PREFIX
 from tests.conftest import REPO, run_sahel
 
 
@@ -18,8 +19,8 @@ def test_default_candidates_agree_with_every_profile_on_real_news() -> None:
     if not texts:
         pytest.skip("no ../shared/corpus on this machine: real texts are needed")
     assert {lang for lang, _ in texts} == {"ar", "fr", "en"}
-    restricted = [(detect_language(t) or ("?",))[0] for _, t in texts]
-    everything = [(detect_language(t, languages=None) or ("?",))[0] for _, t in texts]
+    restricted = [(detect_language(t, PREFIX) or ("?",))[0] for _, t in texts]
+    everything = [(detect_language(t, PREFIX, languages=None) or ("?",))[0] for _, t in texts]
     comparable = [(r, e) for r, e in zip(restricted, everything, strict=True) if e in DEFAULT_LANGUAGES]
     assert sum(r == e for r, e in comparable) >= 0.98 * len(comparable)
 
@@ -31,8 +32,8 @@ def test_default_candidates_agree_with_every_profile_on_real_news() -> None:
 
 def test_detection_only_answers_with_a_candidate() -> None:
     spanish = "El ejército de Malí anunció el lunes que había recuperado el control de la ciudad de Kidal."
-    assert (detect_language(spanish) or ("?",))[0] == "es"
-    assert (detect_language(spanish, languages=("ar", "fr", "en")) or ("?",))[0] in {"fr", "en"}
+    assert (detect_language(spanish, PREFIX) or ("?",))[0] == "es"
+    assert (detect_language(spanish, PREFIX, languages=("ar", "fr", "en")) or ("?",))[0] in {"fr", "en"}
 
 
 def test_candidate_setting_values() -> None:
@@ -56,7 +57,7 @@ def test_unknown_language_setting_stops_the_crawl_naming_it(tmp_path) -> None:
 def test_worker_side_imports_neither_scrapy_twisted_nor_the_database_layer() -> None:
     code = (
         "import sys, pipelines.page_task as t\n"
-        "t.init_worker(t.PageSettings(rules={}, min_text_chars=10, max_chars=10**6))\n"
+        "t.init_worker(t.PageSettings(rules={}, min_text_chars=10, max_chars=10**6, language_prefix_chars=400))\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy', 'numpy'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scrapy.utils.test import get_crawler
 
 from pipelines.extract import ExtractionPipeline
 from sahel_crawler.commands.lexicon import lexicon as lexicon_cli
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import LexiconError, article_text, flag_article, load_lexicon
+from tests.conftest import project_crawler
 
 LEX = load_lexicon()
 
@@ -157,7 +157,7 @@ def test_cli_check_and_test(tmp_path):
 
 
 def _extraction_stage(**settings: object) -> ExtractionPipeline:
-    return ExtractionPipeline.from_crawler(get_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
+    return ExtractionPipeline.from_crawler(project_crawler(settings_dict={"SAHEL_EXTRACT_WORKERS": 0, **settings}))
 
 
 def _page_item(title: str, text: str) -> ArticleItem:
@@ -170,7 +170,7 @@ def test_extraction_stage_sets_hits_and_version():
     pipeline = _extraction_stage(SAHEL_LEXICON_PATH=None, SAHEL_MIN_TEXT_CHARS=10)
     body = "أعلنت جماعة نصرة الإسلام والمسلمين مسؤوليتها عن الهجوم على قاعدة عسكرية. " * 3
     item = asyncio.run(pipeline.process_item(_page_item("هجوم في كيدال شمال مالي", body)))
-    assert item.keywords == ["kidal", "mali", "jnim"]
+    assert [hit["concept"] for hit in item.keyword_hits] == ["kidal", "mali", "jnim"]
     assert item.lexicon_version == LEX.version
     assert set(item.keyword_hits[0]) == {f.name for f in dataclasses.fields(LEX.match("Kidal")[0])}
 

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sahel_crawler.dedup import NearDuplicateIndex, normalized_words, shingles, text_fingerprint, text_prints
+from sahel_crawler.settings import SAHEL_DEDUP_THRESHOLD
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 F24_AR = CORPUS / "sahel-text" / "antcorpus-france24-ar" / "france24_ar_all.jsonl"
@@ -84,7 +85,7 @@ def test_shingles_are_normalised_word_windows() -> None:
 
 
 def test_signature_round_trips_through_bytes() -> None:
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     signature = index.signature(AR_TEXT)
     data = index.dump_signature(signature)
     assert isinstance(data, bytes)
@@ -97,22 +98,24 @@ def test_signature_round_trips_through_bytes() -> None:
 @pytest.mark.parametrize("text", [AR_TEXT, FR_TEXT, "Kidal", "", "… — !"])
 def test_prints_from_the_workers_sign_exactly_as_the_text_does(text: str) -> None:
     # Workers send shingle hashes, not text: stored signatures must not depend on which path made them.
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     prints = text_prints(text)
     assert (index.signature_from_prints(prints).hashvalues == index.signature(text).hashvalues).all()
     assert prints.text_hash == (text_fingerprint(text) if normalized_words(text) else None)
 
 
 def test_signatures_of_another_configuration_are_rejected() -> None:
-    data = NearDuplicateIndex(num_perm=64).dump_signature(NearDuplicateIndex(num_perm=64).signature(AR_TEXT))
+    data = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD, num_perm=64).dump_signature(
+        NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD, num_perm=64).signature(AR_TEXT)
+    )
     with pytest.raises(ValueError, match="num_perm"):
-        NearDuplicateIndex(num_perm=128).load_signature(data)
+        NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD, num_perm=128).load_signature(data)
     with pytest.raises(ValueError):
-        NearDuplicateIndex().load_signature(b"not a signature")
+        NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD).load_signature(b"not a signature")
 
 
 def test_first_seen_wins() -> None:
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     index.add("first", index.signature(AR_TEXT))
     index.add("second", index.signature(AR_TEXT + "\nفرانس24/ أ ف ب"))
     assert index.query(index.signature("اقرأ أيضا: مالي\n" + AR_TEXT)) == "first"
@@ -121,7 +124,7 @@ def test_first_seen_wins() -> None:
 
 
 def test_different_story_and_empty_text_do_not_match() -> None:
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     index.add(1, index.signature(AR_TEXT))
     assert index.query(index.signature(FR_TEXT)) is None
     index.add(2, index.signature(""))  # no words: nothing to compare, never indexed
@@ -130,7 +133,7 @@ def test_different_story_and_empty_text_do_not_match() -> None:
 
 
 def test_max_items_forgets_the_oldest() -> None:
-    index = NearDuplicateIndex(max_items=1)
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD, max_items=1)
     index.add("old", index.signature(AR_TEXT))
     index.add("new", index.signature(FR_TEXT))
     assert len(index) == 1 and "old" not in index
@@ -139,7 +142,7 @@ def test_max_items_forgets_the_oldest() -> None:
 
 
 def test_re_adding_a_key_replaces_its_signature() -> None:
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     index.add(1, index.signature(AR_TEXT))
     index.add(1, index.signature(FR_TEXT))
     assert len(index) == 1
@@ -363,7 +366,7 @@ def test_evaluation_set_is_large_and_hard(evaluation: list[LabelledPair]) -> Non
 
 
 def test_near_duplicate_precision_and_recall(evaluation: list[LabelledPair]) -> None:
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(threshold=SAHEL_DEDUP_THRESHOLD)
     for n, pair in enumerate(evaluation):
         index.add(n, index.signature(pair.first))
     tp = fp = fn = 0

@@ -113,11 +113,11 @@ def test_rfi_has_no_arabic_feed_and_the_group_s_arabic_outlet_is_listed() -> Non
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("country", "France", "key 'country' must be an ISO 3166 code"),
-        ("kind", "tv", "key 'kind' must be one of agency, broadcaster"),
-        ("state_affiliated", "yes", "key 'state_affiliated' must be one of state-funded"),
-        ("languages", ["French"], "key 'languages' must list ISO 639 codes"),
-        ("owner", "", "key 'owner' must be a non-empty string"),
+        ("country", "France", r"key 'country': must be a code such as FR \(ISO 3166\)"),
+        ("kind", "tv", "key 'kind': must be one of agency, broadcaster"),
+        ("state_affiliated", "yes", "key 'state_affiliated': must be one of state-funded"),
+        ("languages", ["French"], r"key 'languages.*': must be a code such as fr \(ISO 639\)"),
+        ("owner", "", "key 'owner': must be a non-empty string"),
     ],
 )
 def test_outlet_metadata_is_checked_when_the_registry_loads(tmp_path, key: str, value: object, message: str) -> None:

@@ -7,27 +7,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.commands.search import search_command
+from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
 from storage import repository as repo
-from storage.db import open_database, session_factory
+from storage import schema
+from storage.db import make_engine, open_database, session_factory
 from storage.filters import ArticleFilter
 from storage.models import Article
 from storage.search import (
-    INDEX_FORMAT_SINCE,
+    INDEX_FORMAT,
     article_search,
     pending_articles,
     search,
     sync_index,
-    word_variants,
 )
 from tests.test_postgres_storage import BACKENDS, DAY, fill, sample_articles, throwaway_database
 
@@ -46,7 +47,7 @@ def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def urls(factory, query: str, flt: ArticleFilter | None = None, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
     with factory() as session:
-        return [h.url for h in search(session, fold_key(query), flt, **kwargs)]
+        return [h.url for h in search(session, fold_key(query), flt, word_variants=word_variants, **kwargs)]
 
 
 def test_arabic_spellings_and_proclitics_are_found(indexed) -> None:  # type: ignore[no-untyped-def]
@@ -91,22 +92,20 @@ def test_filters(indexed) -> None:  # type: ignore[no-untyped-def]
 def test_ranking_snippets_and_limit(indexed) -> None:  # type: ignore[no-untyped-def]
     _, factory = indexed
     with factory() as session:
-        hits = search(session, fold_key("أزواد"), limit=5)
+        hits = search(session, fold_key("أزواد"), limit=5, word_variants=word_variants)
         assert hits[0].url == "https://f24.example/ar/1"  # in its title and its text
         assert hits[0].rank > hits[1].rank
         assert "[ازواد]" in hits[0].snippet and "[بازواد]" in hits[1].snippet
-        assert len(search(session, fold_key("mali"), limit=1)) == 1
+        assert len(search(session, fold_key("mali"), limit=1, word_variants=word_variants)) == 1
         with pytest.raises(ValueError):
-            search(session, "mali", limit=0)
+            search(session, "mali", limit=0, word_variants=word_variants)
 
 
 def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url, factory = indexed
     both = urls(factory, "أزواد")
     with factory() as session:
-        dated = session.execute(
-            select(Article.url, Article.dated_at).where(Article.url.in_(both))
-        ).all()
+        dated = session.execute(select(Article.url, Article.dated_at).where(Article.url.in_(both))).all()
     newest = max(dated, key=lambda row: row[1])[0]
     monkeypatch.setattr("storage.search.PG_RANK_CANDIDATES", 1)
     if url.startswith("postgresql"):
@@ -131,7 +130,7 @@ def test_postgresql_ranks_the_newest_matches_of_a_common_word(indexed, monkeypat
 def test_hostile_queries_are_just_words(indexed, query: str) -> None:  # type: ignore[no-untyped-def]
     _, factory = indexed
     with factory() as session:
-        search(session, fold_key(query))
+        search(session, fold_key(query), word_variants=word_variants)
         assert session.scalar(select(func.count()).select_from(Article)) == 5
 
 
@@ -190,8 +189,7 @@ def test_both_back_ends_index_the_same_words(backend: str, tmp_path: Path, reque
             indexed_text = session.scalar(select(article_search.c.search_text))
         assert indexed_text.count("hackers plant") == 2, "the standfirst the body begins with is indexed once"
         with factory.begin() as session:  # as an older version indexed it: found again by the next sync
-            older = INDEX_FORMAT_SINCE - timedelta(days=1)
-            session.execute(article_search.update().values(search_text="hackers", indexed_at=older))
+            session.execute(article_search.update().values(search_text="hackers", index_format=INDEX_FORMAT - 1))
         assert urls(factory, "government websites") == []
         assert sync_index(factory, search_normalise) == 1
         assert urls(factory, "government websites") == [record.url]
@@ -213,3 +211,36 @@ def test_search_command_formats(indexed) -> None:  # type: ignore[no-untyped-def
     assert result.exit_code == 0 and "https://f24.example/ar/1" in result.output and "[كيدال]" in result.output
     result = runner.invoke(search_command, ["kidal", "--db", url, "--since", "yesterday"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_index_built_by_an_older_version_is_numbered_and_rebuilt(backend, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+    # Before index_format existed, the form of a row was told by when it was indexed.
+    with throwaway_database(backend, tmp_path, request) as url:
+        fill(url)
+        engine = open_database(url)
+        factory = session_factory(engine)
+        assert sync_index(factory, search_normalise) == 5
+        engine.dispose()
+        schema.downgrade(url, "0003_full_text_search")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            ids = connection.execute(text("SELECT article_id FROM article_search ORDER BY article_id")).scalars().all()
+            first_form, second_form = datetime(2026, 11, 20, 9, 0, tzinfo=UTC), datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+            for article_id in ids:
+                when = first_form if article_id == ids[0] else second_form
+                connection.execute(
+                    article_search.update().where(article_search.c.article_id == article_id).values(indexed_at=when)
+                )
+        engine.dispose()
+        schema.upgrade(url)
+        engine = open_database(url)
+        factory = session_factory(engine)
+        with factory() as session:
+            formats = dict(session.execute(select(article_search.c.article_id, article_search.c.index_format)).all())
+        assert formats == {article_id: 1 if article_id == ids[0] else 2 for article_id in ids}
+        assert sync_index(factory, search_normalise) == 5  # both older forms are indexed again
+        with factory() as session:
+            assert set(session.scalars(select(article_search.c.index_format))) == {INDEX_FORMAT}
+        assert sync_index(factory, search_normalise) == 0
+        engine.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sahel_crawler.sources import RegistryError, load_registry, registry_from_settings
+from tests.conftest import project_crawler
 
 
 def test_bundled_registry_covers_the_main_outlets() -> None:
@@ -64,14 +65,13 @@ def _write_registry(path: Path, feed: str) -> None:
 
 
 def test_the_components_of_one_crawl_share_one_registry(tmp_path: Path) -> None:
-    from scrapy.utils.test import get_crawler
 
     from pipelines.canonical import CanonicalUrlPipeline
     from sahel_crawler.spiders.news import NewsSpider
 
     sources = tmp_path / "sources.yaml"
     _write_registry(sources, "https://a.test/rss")
-    crawler = get_crawler(NewsSpider, {"SAHEL_SOURCES_PATH": str(sources)})
+    crawler = project_crawler(NewsSpider, {"SAHEL_SOURCES_PATH": str(sources)})
     spider = NewsSpider.from_crawler(crawler)
     pipeline = CanonicalUrlPipeline.from_crawler(crawler)
     assert spider.outlets["a"] is pipeline.outlets["a"]

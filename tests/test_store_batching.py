@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.utils.test import get_crawler
 from sqlalchemy import event, text
 
 from pipelines.store import StoragePipeline, record_from_item, write_article, write_articles
@@ -19,6 +18,7 @@ from sahel_crawler.text.urls import UrlRules, canonicalize_url
 from storage import repository as repo
 from storage.db import open_database, session_factory
 from storage.lookups import Lookups
+from tests.conftest import project_crawler
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TEXT = "Le Sahel est une région d'Afrique de l'Ouest. " * 10
@@ -37,7 +37,7 @@ def query(db: Path, sql: str) -> list[tuple]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[StoragePipeline]:
-    crawler = get_crawler(settings_dict={"SAHEL_DB_URL": f"sqlite:///{tmp_path / 'store.db'}"})
+    crawler = project_crawler(settings_dict={"SAHEL_DB_URL": f"sqlite:///{tmp_path / 'store.db'}"})
     crawler.stats.open_spider()
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider()

@@ -343,6 +343,7 @@ def _outlet_health(session: Session, period: Period, flagged: Counter[str]) -> t
         session.execute(
             select(CrawlError.outlet_id, func.count())
             .where(CrawlError.at >= period.start, CrawlError.at < period.end, CrawlError.outlet_id.is_not(None))
+            .where(CrawlError.kind != CrawlError.NO_TEXT)
             .group_by(CrawlError.outlet_id)
         ).all()
     )

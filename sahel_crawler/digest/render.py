@@ -32,6 +32,12 @@ SCHEMA_PATH = Path(__file__).with_name("schema.json")
 SCHEMA_VERSION = 1
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
+# What GitHub's autolink extension links in text: scheme:// URLs, www. names, e-mail addresses
+# (mailto: and xmpp: links need one too).
+_SCHEME_COLON = re.compile(r"(?<=[A-Za-z]):(?=//)")
+_WWW_DOT = re.compile(r"(www)\.", re.IGNORECASE)
+# The word around an "@": what GFM's e-mail rule looks at (it takes more than addresses).
+_AT_WORD = re.compile(r"[^\s`|]*@[^\s`|]*")
 _SPARKS = "▁▂▃▄▅▆▇█"
 LANGUAGE_NAMES = {"ar": "Arabic", "fr": "French", "en": "English", "und": "unknown"}
 
@@ -158,8 +164,23 @@ def _environment() -> Environment:
 
 
 def md_escape(value: object) -> str:
-    """Text with Markdown and HTML syntax characters backslash-escaped, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    """Text with Markdown and HTML syntax characters backslash-escaped, on one line, and nothing
+    a GFM renderer would turn into a link: a crawled title must not link where it likes."""
+    text = " ".join(str(value).split())
+    parts: list[str] = []
+    done = 0
+    for word in _AT_WORD.finditer(text):
+        # GFM links an address whatever is escaped in it; a code span it leaves alone
+        parts += [_md_text(text[done : word.start()]), f"`{word[0]}`"]
+        done = word.end()
+    parts.append(_md_text(text[done:]))
+    return "".join(parts)
+
+
+def _md_text(text: str) -> str:
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # "https\://" and "www\." render as typed (the escape disappears) but are never autolinked
+    return _WWW_DOT.sub(r"\1\\.", _SCHEME_COLON.sub(r"\\:", text))
 
 
 def md_url(url: str) -> str | None:

@@ -21,6 +21,7 @@ from sahel_crawler.digest.build import Digest, build_digest, concept_labels
 from sahel_crawler.digest.mail import MailError, build_message, parse_addresses, parse_smtp_url, send_message
 from sahel_crawler.digest.period import Period
 from sahel_crawler.digest.render import render, subject
+from sahel_crawler.lexicon import load_lexicon
 from storage.db import DatabaseError, error_reason, read_only, session_factory
 from storage.digests import DigestRun, claim_email, claimed_run, finish_digest_run, start_digest_run
 
@@ -78,9 +79,9 @@ def run_digest(engine: Engine, request: DigestRequest, *, now: datetime | None =
         recipients = parse_addresses(list(request.recipients), "recipient")
         if not recipients:
             raise ValueError("no recipient address given (--email or SAHEL_DIGEST_TO)")
-    lexicon = _load_lexicon(request.lexicon_path)
-    if request.concepts and lexicon is not None:
-        request = replace(request, concepts=lexicon.concept_ids(request.concepts))  # type: ignore[attr-defined]
+    lexicon = load_lexicon(request.lexicon_path)  # a broken lexicon file is an error (LexiconError)
+    if request.concepts:
+        request = replace(request, concepts=lexicon.concept_ids(request.concepts))
     labels = concept_labels(lexicon)
     sessions = session_factory(engine)
     with session_factory(read_only(engine))() as session:  # building only reads
@@ -185,13 +186,3 @@ def claim_key(period: Period, recipients: list[str], concepts: tuple[str, ...], 
         ",".join(sorted(languages)),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _load_lexicon(path: str | None) -> object | None:
-    """The lexicon for concept labels; None when the lexicon package is not available, so the
-    digest falls back to concept ids. A broken lexicon file is an error (LexiconError)."""
-    try:
-        from sahel_crawler.lexicon import load_lexicon
-    except ImportError:
-        return None
-    return load_lexicon(path)

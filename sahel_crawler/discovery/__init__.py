@@ -5,10 +5,20 @@
 'https://example.org/a'
 """
 
-from .feeds import DiscoveredLink, FeedResult, looks_like_feed, parse_date, parse_feed
+from .feeds import (
+    ENTITY_REFUSAL,
+    MAX_LINKS_PER_DOCUMENT,
+    DiscoveredLink,
+    FeedResult,
+    looks_like_feed,
+    parse_date,
+    parse_feed,
+)
 from .sitemaps import MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS, SitemapResult, looks_like_sitemap, parse_sitemap
 
 __all__ = [
+    "ENTITY_REFUSAL",
+    "MAX_LINKS_PER_DOCUMENT",
     "MAX_SITEMAP_BYTES",
     "MAX_SITEMAP_URLS",
     "DiscoveredLink",

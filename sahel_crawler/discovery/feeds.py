@@ -15,15 +15,21 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
+
+from sahel_crawler.text.dates import parse_date
+from sahel_crawler.text.language_tags import normalise_language
 
 __all__ = [
+    "ENTITY_REFUSAL",
+    "MAX_LINKS_PER_DOCUMENT",
     "DiscoveredLink",
     "FeedResult",
+    "declares_entities",
     "http_url",
     "looks_like_feed",
     "normalise_language",
@@ -34,15 +40,16 @@ __all__ = [
 _HTTP_SCHEMES = frozenset({"http", "https"})
 # An absolute http(s) URL without whitespace or control characters (those take the urlsplit road).
 _ABSOLUTE_HTTP = re.compile(r"https?://[^/?#\x00-\x20\x7f]+[^\x00-\x20\x7f]*\Z", re.IGNORECASE)
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
-# W3C datetime shortcuts that datetime.fromisoformat does not take: "2024" and "2024-05".
-_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
-# An element start: the end of the prolog, where DTD declarations live.
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b[^\[>]*(?:\[.*?\]\s*)?>", re.IGNORECASE | re.DOTALL)
+# Where "<!ENTITY" is only text; an unterminated comment or section is not skipped (it hides nothing).
+_COMMENTS_AND_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
+ENTITY_REFUSAL = "refused: DTD with entity declarations"
+# The sitemaps protocol's cap on URLs, taken for any feed or sitemap document (SAHEL_MAX_LINKS_PER_DOCUMENT).
+MAX_LINKS_PER_DOCUMENT = 50_000
+# The start tag of an RSS item or an Atom entry (an RDF item too), namespace prefix or not.
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
 # feedparser reports these when a declared charset or media type was overridden; the feed is still fine.
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<channel", b"jsonfeed.org")
@@ -89,57 +96,6 @@ def http_url(value: str | None, base: str) -> str | None:
     return joined
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 / W3C or RFC 822 date into an aware UTC datetime.
-
-    A date without a zone is taken as UTC; anything unparsable or impossible gives ``None``.
-
-    >>> parse_date("Tue, 05 Mar 2024 10:00:00 +0100").isoformat()
-    '2024-03-05T09:00:00+00:00'
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parsed = _parse_iso(text) or _parse_rfc822(text)
-        if parsed is None:
-            return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _parse_iso(text: str) -> datetime | None:
-    short = _YEAR_MONTH.fullmatch(text)
-    if short:
-        return datetime(int(short[1]), int(short[2] or 1), 1)
-    if not text[:4].isdigit():
-        return None
-    try:
-        return datetime.fromisoformat(text.upper())  # "z"/"t" are legal in ISO 8601
-    except ValueError:
-        return None
-
-
-def _parse_rfc822(text: str) -> datetime | None:
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def normalise_language(value: str | None) -> str | None:
-    """Reduce a language tag ("fr-FR", "ar_AR", "EN") to its primary subtag, or ``None``."""
-    if not value:
-        return None
-    primary = re.split(r"[-_]", value.strip().lower(), maxsplit=1)[0]
-    return primary if _LANGUAGE.fullmatch(primary) else None
-
-
 def looks_like_feed(body: bytes, content_type: str | None) -> bool:
     """Cheap sniff: does this response look like an RSS, Atom, RDF or JSON feed?"""
     media = (content_type or "").lower()
@@ -149,11 +105,14 @@ def looks_like_feed(body: bytes, content_type: str | None) -> bool:
     return any(marker in head for marker in _FEED_MARKERS)
 
 
-def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> FeedResult:
+def parse_feed(
+    body: bytes, url: str, *, content_type: str | None = None, max_links: int = MAX_LINKS_PER_DOCUMENT
+) -> FeedResult:
     """Parse a feed body fetched from ``url`` into the http(s) links it lists.
 
     Handles RSS 0.9x/1.0 (RDF)/2.0, Atom and JSON Feed through feedparser, tolerant of broken XML,
     honouring the byte order mark, the XML declaration and the HTTP ``content_type`` charset.
+    At most ``max_links`` entries are read (with an ``error`` note when the feed lists more).
     Never raises: a broken but readable feed gives its links and an ``error``; an unusable one gives
     no links and the reason.
     """
@@ -161,19 +120,22 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Fee
         if not body or not body.strip():
             return FeedResult([], "empty document")
         if _is_json_feed(body, content_type):
-            return _parse_json_feed(body, url)
-        return _parse_xml_feed(body, url, content_type)
+            return _parse_json_feed(body, url, max_links)
+        return _parse_xml_feed(body, url, content_type, max_links)
     except Exception as exc:  # a feed must never stop the crawl; report instead
         return FeedResult([], f"feed parser failed: {type(exc).__name__}: {exc}"[:300])
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> FeedResult:
-    body, dtd_note = _defuse_dtd(body)
-    if body is None:
-        return FeedResult([], dtd_note)
+def _parse_xml_feed(body: bytes, url: str, content_type: str | None, max_links: int) -> FeedResult:
     # No content-location: feedparser would then urljoin every element (a quarter of its time); entry
     # links are resolved against ``url`` here instead, after any xml:base feedparser applied.
     headers = {"content-type": content_type} if content_type else {}
+    if declares_entities(_as_parsed(body, headers)):
+        return FeedResult([], ENTITY_REFUSAL)
+    # Cut before the entry past the cap: feedparser's time grows with the entries (50,000: 5 s).
+    extra = _nth_match(_ENTRY_START, body, max_links)
+    if extra is not None:
+        body = body[:extra]
     # A BytesIO, never the bytes themselves: feedparser opens a bytes argument as a local file name.
     parsed = feedparser.parse(
         io.BytesIO(body),
@@ -182,8 +144,12 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> FeedResu
         resolve_relative_uris=False,
     )
     feed_language = normalise_language(parsed.feed.get("language"))
-    links = _unique(_entry_link(entry, url, feed_language) for entry in parsed.entries)
-    problem = _bozo_reason(parsed)
+    entries = parsed.entries[:max_links]
+    links = _unique(_entry_link(entry, url, feed_language) for entry in entries)
+    # the cut leaves the document unclosed: that is no fault of the feed's
+    problem = None if extra is not None else _bozo_reason(parsed)
+    if extra is not None or len(parsed.entries) > max_links:
+        problem = _truncated(max_links)
     if not parsed.get("version") and not parsed.entries:
         reason = "not a feed"
         if _looks_like_html(body):
@@ -191,32 +157,25 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> FeedResu
         elif problem:
             reason += f": {problem}"
         return FeedResult([], reason)
-    return FeedResult(links, "; ".join(note for note in (problem, dtd_note) if note) or None)
+    return FeedResult(links, problem)
 
 
-def _defuse_dtd(body: bytes) -> tuple[bytes | None, str | None]:
-    """Drop a DOCTYPE that declares entities, before expat can expand them (billion laughs, XXE).
+def declares_entities(text: bytes) -> bool:
+    """True when ``text`` declares an entity anywhere outside comments and CDATA sections.
 
-    feedparser's own DOCTYPE filter only sees declarations at the start of a line; a one-line prolog
-    reaches expat intact and costs seconds and tens of MB before expat's amplification limit stops it.
+    Wherever a DOCTYPE stands (after a comment, past any prolog size), its entity declarations
+    are what billion-laughs and XXE documents are made of, and no news feed or sitemap needs one.
     """
-    probe = body[:65536]
-    ascii_compatible = b"\x00" not in probe[:4]
-    if not ascii_compatible:  # UTF-16/32: look at the ASCII skeleton
-        probe = probe.replace(b"\x00", b"")
-    first = _FIRST_ELEMENT.search(probe)
-    prolog = probe[: first.start()] if first else probe
-    if not _ENTITY_DECLARATION.search(prolog):
-        return body, None
-    if not ascii_compatible:
-        return None, "refused: DTD with entity declarations"
-    cut = first.start() if first else len(body)
-    head, rest = body[:cut], body[cut:]
-    for _ in range(8):  # a crafted subset can hide one DOCTYPE inside another's leftovers
-        head = _DOCTYPE.sub(b"", head, count=1)
-        if not _ENTITY_DECLARATION.search(head):
-            return head + rest, "DTD with entity declarations ignored"
-    return None, "refused: DTD with entity declarations"
+    if not _ENTITY_DECLARATION.search(text):
+        return False
+    return bool(_ENTITY_DECLARATION.search(_COMMENTS_AND_CDATA.sub(b"", text)))
+
+
+def _as_parsed(body: bytes, headers: dict[str, str]) -> bytes:
+    """The bytes feedparser hands to expat: its own UTF-8 conversion (so a UTF-16, UTF-7 or EBCDIC
+    document is read as expat will read it), or the ASCII skeleton when no encoding fits."""
+    converted = convert_to_utf8(dict(headers), body, feedparser.FeedParserDict())
+    return converted.replace(b"\x00", b"")
 
 
 def _bozo_reason(parsed: Any) -> str | None:
@@ -264,7 +223,7 @@ def _entry_date(entry: Any) -> datetime | None:
                 return datetime(*struct[:6], tzinfo=UTC)
             except (TypeError, ValueError):
                 pass
-        fallback = parse_date(dict.get(entry, key))
+        fallback = parse_date(dict.get(entry, key), utc=True)
         if fallback:
             return fallback
     return None
@@ -300,7 +259,7 @@ def _is_json_feed(body: bytes, content_type: str | None) -> bool:
     return "json" in (content_type or "").lower() or b"jsonfeed.org" in body[:4096]
 
 
-def _parse_json_feed(body: bytes, url: str) -> FeedResult:
+def _parse_json_feed(body: bytes, url: str, max_links: int) -> FeedResult:
     """JSON Feed 1.x (https://jsonfeed.org/version/1.1), which feedparser 6.0 does not read."""
     try:
         document = json.loads(body)
@@ -310,7 +269,7 @@ def _parse_json_feed(body: bytes, url: str) -> FeedResult:
         return FeedResult([], "not a feed (JSON without items)")
     feed_language = normalise_language(_text(document.get("language")))
     links = []
-    for item in document["items"]:
+    for item in document["items"][:max_links]:
         if not isinstance(item, dict):
             continue
         link = http_url(_text(item.get("url")) or _text(item.get("external_url")), url)
@@ -320,12 +279,24 @@ def _parse_json_feed(body: bytes, url: str) -> FeedResult:
             DiscoveredLink(
                 url=link,
                 title=_clean_title(_text(item.get("title")), "text/plain"),
-                published_at=parse_date(_text(item.get("date_published")))
-                or parse_date(_text(item.get("date_modified"))),
+                published_at=parse_date(_text(item.get("date_published")), utc=True)
+                or parse_date(_text(item.get("date_modified")), utc=True),
                 language=normalise_language(_text(item.get("language"))) or feed_language,
             )
         )
-    return FeedResult(_unique(links), None)
+    return FeedResult(_unique(links), _truncated(max_links) if len(document["items"]) > max_links else None)
+
+
+def _nth_match(pattern: re.Pattern[bytes], body: bytes, n: int) -> int | None:
+    """Where the match after the first `n` of `pattern` starts in `body`, or None."""
+    for index, match in enumerate(pattern.finditer(body)):
+        if index == n:
+            return match.start()
+    return None
+
+
+def _truncated(max_links: int) -> str:
+    return f"truncated at {max_links} entries (the feed lists more)"
 
 
 def _text(value: object) -> str | None:

@@ -3,7 +3,17 @@
 Public API: `extract_article(html, url, rules=...)`, `ExtractedArticle`, `ExtractionRules`.
 """
 
-from .core import MAX_HTML_CHARS, ExtractedArticle, extract_article
+from .caps import FieldCaps, cap, cap_article
+from .core import MAX_HTML_CHARS, ExtractedArticle, extract_article, extract_or_reason
 from .rules import ExtractionRules
 
-__all__ = ["MAX_HTML_CHARS", "ExtractedArticle", "ExtractionRules", "extract_article"]
+__all__ = [
+    "MAX_HTML_CHARS",
+    "ExtractedArticle",
+    "ExtractionRules",
+    "FieldCaps",
+    "cap",
+    "cap_article",
+    "extract_article",
+    "extract_or_reason",
+]

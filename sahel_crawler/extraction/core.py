@@ -20,18 +20,22 @@ from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
 
-from .dates import has_offset, htmldate_date, parse_date, url_date
+from sahel_crawler.settings import SAHEL_EXTRACT_MAX_CHARS
+from sahel_crawler.text.language_tags import normalise_language
+
+from .controls import remove_control_characters
+from .dates import declared_date, has_offset, htmldate_date, url_date
+from .nesting import parse_html
 from .rules import ExtractionRules, css_to_xpath
 from .scoring import shingles
 from .structured import PageMetadata, page_metadata
 
 log = logging.getLogger(__name__)
 
-# Pages are cut to this many characters before parsing (mirrors SAHEL_EXTRACT_MAX_CHARS):
-# article pages are far smaller, and lxml's cost grows with the input.
-MAX_HTML_CHARS = 2_000_000
+# Pages are cut to this many characters before parsing: article pages are far smaller, and
+# lxml's cost grows with the input.
+MAX_HTML_CHARS = SAHEL_EXTRACT_MAX_CHARS
 # Under this many characters the precision-mode text is suspect and default mode is tried too.
 SHORT_TEXT_CHARS = 300
 # JSON-LD articleBody replaces the extracted body when the body is shorter than this share of it.
@@ -82,14 +86,6 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _language(raw: str | None) -> str | None:
-    """Primary subtag of a declared language: "ar_AR" → "ar", "fr-FR" → "fr"."""
-    if not raw:
-        return None
-    primary = raw.strip().replace("_", "-").split("-")[0].split(",")[0].strip().lower()
-    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
-
-
 def _absolute(href: str | None, base: str) -> str | None:
     if not href:
         return None
@@ -134,7 +130,7 @@ def _paywalled(tree: HtmlElement, meta: PageMetadata, rules: ExtractionRules) ->
 def _rule_date(tree: HtmlElement, selector: str | None) -> datetime | None:
     for node in _select(tree, selector):
         for raw in (node.get("datetime"), node.get("content"), node.text_content()):
-            value = parse_date(raw)
+            value = declared_date(raw)
             if value is not None:
                 return value
     return None
@@ -249,7 +245,7 @@ def _declared(meta: PageMetadata) -> tuple[datetime | None, str | None]:
 
     Some pages give a naive local time in JSON-LD and the same time with its offset in a meta tag.
     """
-    parsed = [(value, source, raw) for source, raw in meta.dates if (value := parse_date(raw)) is not None]
+    parsed = [(value, source, raw) for source, raw in meta.dates if (value := declared_date(raw)) is not None]
     for value, source, raw in parsed:
         if has_offset(raw):
             return value, source
@@ -260,10 +256,10 @@ def _declared_date(url: str, meta: PageMetadata) -> bool:
     return _declared(meta)[0] is not None or url_date(url) is not None
 
 
-def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> ExtractedArticle | None:
-    tree = load_html(html[:max_chars])
+def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> ExtractedArticle | str:
+    tree = parse_html(remove_control_characters(html[:max_chars]))
     if tree is None:
-        return None
+        return "the page does not parse as HTML"
     meta = page_metadata(tree)
     paywalled = _paywalled(tree, meta, rules)
     if rules.drop_selectors:
@@ -275,7 +271,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         text = _generic_body(tree, url)
     text = _article_body(text, meta, tree)
     if len(text.strip()) < MIN_TEXT_CHARS:
-        return None
+        return f"no article text found ({len(text.strip())} characters of body)"
 
     rule_title = _first_text(tree, rules.title_selector)
     rule_author = _all_text(tree, rules.author_selector)
@@ -297,7 +293,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         text=text,
         description=meta.description or _clean(doc.description if doc else None),
         canonical_url=_absolute(meta.canonical_url, url),
-        language_hint=_language(meta.language),
+        language_hint=normalise_language(meta.language),
         published_on=declared.date() if declared else None,
         standfirst=_standfirst(tree, meta, rules),
         paywalled=paywalled,
@@ -310,13 +306,23 @@ def extract_article(
     """Extract an article from a decoded page; None when the page holds no article text.
 
     `html` must be the decoded page (`response.text`), never bytes. Input beyond `max_chars`
-    characters is cut. Never raises: a page that defeats the parser is logged at debug level and
-    counted by the caller as a page without text.
+    characters is cut. Never raises (see `extract_or_reason`).
+    """
+    article = extract_or_reason(html, url, rules=rules, max_chars=max_chars)
+    return article if isinstance(article, ExtractedArticle) else None
+
+
+def extract_or_reason(
+    html: str, url: str, *, rules: ExtractionRules | None = None, max_chars: int = MAX_HTML_CHARS
+) -> ExtractedArticle | str:
+    """`extract_article`, with the reason in words instead of None when the page holds no text.
+
+    Never raises: a page that defeats the parser gives the exception as its reason.
     """
     if not isinstance(html, str) or not html.strip():
-        return None
+        return "empty page"
     try:
         return _extract(html, url or "", rules or ExtractionRules(), max_chars)
-    except Exception:  # one hostile page must never stop the crawl
+    except Exception as exc:  # one hostile page must never stop the crawl
         log.debug("extraction failed on %s", url, exc_info=True)
-        return None
+        return f"the extractor failed: {type(exc).__name__}: {exc}"[:300]

@@ -6,8 +6,9 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 
-from dateutil import parser as dateutil_parser
 from lxml.html import HtmlElement
+
+from sahel_crawler.text.dates import parse_date
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +41,10 @@ def has_offset(raw: str) -> bool:
     return bool(_OFFSET.search(raw.strip())) and bool(re.search(r"\d[T ]\d", raw))
 
 
-def parse_date(raw: str | None) -> datetime | None:
-    """Parse an ISO-8601-like declared date (JSON-LD, meta, time[datetime]), or None.
-
-    The result is aware and keeps the offset the page declared (a naive value is taken as UTC),
-    so callers can both store it in UTC and know the publisher's calendar day.
-    """
-    if not raw or not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    if not text:
-        return None
-    # Common deviations from ISO 8601: "Z", "+0100", a space instead of "T", "UTC" suffix.
-    text = re.sub(r"\s*(?:UTC|GMT)$", "+00:00", text)
-    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None:
-        try:
-            value = dateutil_parser.parse(text, fuzzy=False)
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+def declared_date(raw: str | None) -> datetime | None:
+    """A date the page declares (JSON-LD, meta, time[datetime]) with the offset it declared, if
+    plausible; None otherwise."""
+    value = parse_date(raw)
     return value if plausible(value) else None
 
 

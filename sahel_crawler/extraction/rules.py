@@ -8,6 +8,8 @@ from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
 
+from sahel_crawler.configfile import clipped, shown
+
 _TRANSLATOR = GenericTranslator()
 
 
@@ -16,7 +18,7 @@ def css_to_xpath(selector: str) -> str:
     try:
         return _TRANSLATOR.css_to_xpath(selector)
     except SelectorError as exc:
-        raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from exc
+        raise ValueError(f"invalid CSS selector {shown(selector)}: {clipped(exc)}") from exc
 
 
 @dataclass(frozen=True)

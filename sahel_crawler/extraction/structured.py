@@ -11,6 +11,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from .nesting import flatten_json
+
 log = logging.getLogger(__name__)
 
 # Markup some CMSs leave in JSON-LD strings. Only formatting tags: a headline may legitimately
@@ -103,9 +105,12 @@ def jsonld_article(tree: HtmlElement) -> dict[str, Any] | None:
         raw = _CDATA.sub("", (script.text or "").strip())
         if not raw:
             continue
+        flat = flatten_json(raw)
+        if flat is not raw:
+            script.text = flat  # trafilatura reads the block again for its own metadata
         try:
-            doc = json.loads(raw, strict=False)
-        except ValueError:
+            doc = json.loads(flat, strict=False)
+        except (ValueError, RecursionError):
             log.debug("unparseable JSON-LD block skipped")
             continue
         for node in _walk(doc):

@@ -7,8 +7,19 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sahel_crawler.config_errors import shown, validated
 from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.lexicon.matcher import Matcher
 from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
@@ -16,8 +27,6 @@ from sahel_crawler.text.fold import fold_key
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_CONCEPT_KEYS = {"id", "category", "labels", "forms", "exclude", "confirm"}
-_FORM_KEYS = {"form", "weak", "needs", "exact_case"}
 
 
 class Lexicon:
@@ -48,7 +57,7 @@ class Lexicon:
         return ids
 
     def __repr__(self) -> str:
-        return f"Lexicon({self.source!r}, {len(self.concepts)} concepts, version {self.version})"
+        return f"Lexicon({shown(self.source)}, {len(self.concepts)} concepts, version {self.version})"
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:
@@ -66,114 +75,129 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 
 def parse_lexicon(raw: Any, file: str = "<lexicon>") -> dict[str, Concept]:
     """Validate the parsed YAML of a lexicon and build its concepts."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("concepts"), list):
-        raise LexiconError(f"{file}: key 'concepts': expected a list of concepts at the top level")
-    unknown = set(raw) - {"concepts", "format", "anchors"}
-    if unknown:
-        raise LexiconError(f"{file}: key {sorted(unknown)[0]!r}: unknown top-level key")
+    shape = "key 'concepts': expected a list of concepts at the top level"
+    document = validated(
+        _LexiconFile, raw, file, error=LexiconError, container="concepts", entry="concept", shape=shape
+    )
     concepts: dict[str, Concept] = {}
-    for index, item in enumerate(raw["concepts"]):
-        concept = _parse_concept(item, index, file)
-        if concept.id in concepts:
-            raise LexiconError(f"{file}: concept {concept.id!r}: key 'id': defined twice")
-        concepts[concept.id] = concept
+    for entry in document.concepts:
+        if entry.id in concepts:
+            raise LexiconError(f"{file}: concept {shown(entry.id)}: key 'id': defined twice")
+        concepts[entry.id] = entry.concept()
     for concept in concepts.values():
         for form in concept.all_forms():
             for need in form.needs:
                 if need not in concepts:
                     raise LexiconError(
-                        f"{file}: concept {concept.id!r}: key 'needs': unknown concept {need!r}"
-                        f" (form {form.text!r})"
+                        f"{file}: concept {shown(concept.id)}: key 'needs': unknown concept {shown(need)}"
+                        f" (form {shown(form.text)})"
                     )
     return concepts
 
 
-def _parse_concept(item: Any, index: int, file: str) -> Concept:
-    where = f"{file}: concept #{index + 1}"
-    if not isinstance(item, dict):
-        raise LexiconError(f"{where}: expected a mapping with id, category, labels, forms")
-    cid = item.get("id")
-    if not isinstance(cid, str) or not _ID.match(cid):
-        raise LexiconError(f"{where}: key 'id': expected lower-case letters, digits and _ (got {cid!r})")
-    where = f"{file}: concept {cid!r}"
+def _word(problem: str) -> Any:
+    def check(value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"{problem} (got {shown(value)})")
+        return value
 
-    def fail(key: str, problem: str) -> LexiconError:
-        return LexiconError(f"{where}: key {key!r}: {problem}")
-
-    unknown = set(item) - _CONCEPT_KEYS
-    if unknown:
-        raise fail(sorted(unknown)[0], f"unknown key (allowed: {', '.join(sorted(_CONCEPT_KEYS))})")
-    category = item.get("category")
-    if not isinstance(category, str) or not _ID.match(category):
-        raise fail("category", f"expected a lower-case word such as armed_group (got {category!r})")
-    labels = item.get("labels")
-    if not isinstance(labels, dict) or set(labels) != set(LANGUAGES):
-        raise fail("labels", "expected a label in each of ar, fr, en")
-    for lang, label in labels.items():
-        if not isinstance(label, str) or not label.strip():
-            raise fail(f"labels.{lang}", "expected a non-empty string")
-    forms_raw = item.get("forms")
-    if not isinstance(forms_raw, dict) or not forms_raw:
-        raise fail("forms", "expected forms per language (ar, fr, en)")
-    forms: dict[str, tuple[Form, ...]] = {}
-    for lang, entries in forms_raw.items():
-        if lang not in LANGUAGES:
-            raise fail(f"forms.{lang}", "unknown language (use ar, fr, en)")
-        if not isinstance(entries, list) or not entries:
-            raise fail(f"forms.{lang}", "expected a non-empty list of forms")
-        forms[lang] = tuple(_parse_form(e, lang, fail) for e in entries)
-    return Concept(
-        id=cid,
-        category=category,
-        labels={lang: labels[lang].strip() for lang in LANGUAGES},
-        forms=forms,
-        exclude=_parse_phrases(item.get("exclude"), "exclude", fail),
-        confirm=_parse_phrases(item.get("confirm"), "confirm", fail),
-    )
+    return AfterValidator(check)
 
 
-def _parse_form(entry: Any, lang: str, fail: Any) -> Form:
-    key = f"forms.{lang}"
-    if isinstance(entry, str):
-        entry = {"form": entry}
-    if not isinstance(entry, dict):
-        raise fail(key, f"expected a string or a mapping with 'form' (got {entry!r})")
-    unknown = set(entry) - _FORM_KEYS
-    if unknown:
-        raise fail(f"{key}.{sorted(unknown)[0]}", f"unknown key (allowed: {', '.join(sorted(_FORM_KEYS))})")
-    text = entry.get("form")
-    if not isinstance(text, str) or not fold_key(text):
-        raise fail(f"{key}.form", f"expected a non-empty string (got {text!r})")
-    needs = entry.get("needs", [])
-    if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
-        raise fail(f"{key}.needs", "expected a list of concept ids")
-    for flag in ("weak", "exact_case"):
-        if not isinstance(entry.get(flag, False), bool):
-            raise fail(f"{key}.{flag}", f"expected true or false (form {text!r})")
-    if needs and not entry.get("weak", False):
-        raise fail(f"{key}.needs", f"only weak forms need support (form {text!r}: add 'weak: true')")
-    return Form(
-        text=text.strip(),
-        language=lang,
-        weak=entry.get("weak", False),
-        needs=tuple(needs),
-        exact_case=entry.get("exact_case", False),
-    )
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError("unknown language (use ar, fr, en)")
+    return value
 
 
-def _parse_phrases(value: Any, key: str, fail: Any) -> dict[str, tuple[str, ...]]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise fail(key, "expected phrases per language (ar, fr, en)")
-    phrases: dict[str, tuple[str, ...]] = {}
-    for lang, texts in value.items():
-        if lang not in LANGUAGES:
-            raise fail(f"{key}.{lang}", "unknown language (use ar, fr, en)")
-        if not isinstance(texts, list) or not all(isinstance(t, str) and fold_key(t) for t in texts):
-            raise fail(f"{key}.{lang}", "expected a list of non-empty phrases")
-        phrases[lang] = tuple(t.strip() for t in texts)
-    return phrases
+def _foldable(value: str) -> str:
+    if not fold_key(value):
+        raise ValueError(f"expected a non-empty string (got {shown(value)})")
+    return value.strip()
+
+
+def _label(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _three_labels(labels: dict[str, str]) -> dict[str, str]:
+    if set(labels) != set(LANGUAGES):
+        raise ValueError("expected a label in each of ar, fr, en")
+    return {lang: labels[lang] for lang in LANGUAGES}
+
+
+_Language = Annotated[str, AfterValidator(_language)]
+_Text = Annotated[str, AfterValidator(_foldable)]
+_Phrases = dict[_Language, list[_Text]]
+
+
+class _FormEntry(BaseModel):
+    """One form of a concept: a string, or a mapping with `form` and its flags."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    form: _Text
+    weak: bool = False
+    exact_case: bool = False
+    needs: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, entry: Any) -> Any:
+        if isinstance(entry, str):
+            return {"form": entry}
+        if not isinstance(entry, dict):
+            raise ValueError(f"expected a string or a mapping with 'form' (got {shown(entry)})")
+        return entry
+
+    @field_validator("needs")
+    @classmethod
+    def _only_weak_forms_need(cls, needs: list[str], info: ValidationInfo) -> list[str]:
+        if needs and not info.data.get("weak"):
+            raise ValueError(f"only weak forms need support (form {shown(info.data.get('form'))}: add 'weak: true')")
+        return needs
+
+
+class _ConceptEntry(BaseModel):
+    """One concept as the lexicon file writes it (docs/lexicon.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Annotated[str, _word("expected lower-case letters, digits and _")]
+    category: Annotated[str, _word("expected a lower-case word such as armed_group")]
+    labels: Annotated[dict[str, Annotated[str, AfterValidator(_label)]], AfterValidator(_three_labels)]
+    forms: Annotated[dict[_Language, Annotated[list[_FormEntry], Field(min_length=1)]], Field(min_length=1)]
+    exclude: _Phrases = {}
+    confirm: _Phrases = {}
+
+    def concept(self) -> Concept:
+        """The lexicon's Concept for this entry."""
+        return Concept(
+            id=self.id,
+            category=self.category,
+            labels=self.labels,
+            forms={
+                lang: tuple(
+                    Form(text=f.form, language=lang, weak=f.weak, needs=tuple(f.needs), exact_case=f.exact_case)
+                    for f in entries
+                )
+                for lang, entries in self.forms.items()
+            },
+            exclude={lang: tuple(texts) for lang, texts in self.exclude.items()},
+            confirm={lang: tuple(texts) for lang, texts in self.confirm.items()},
+        )
+
+
+class _LexiconFile(BaseModel):
+    """The whole lexicon file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concepts: list[_ConceptEntry]
+    format: Any = None
+    anchors: Any = None
 
 
 def _content_hash(concepts: dict[str, Concept]) -> str:
@@ -182,9 +206,7 @@ def _content_hash(concepts: dict[str, Concept]) -> str:
         cid: {
             "category": c.category,
             "labels": c.labels,
-            "forms": sorted(
-                [f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()
-            ),
+            "forms": sorted([f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()),
             "exclude": {k: sorted(v) for k, v in c.exclude.items()},
             "confirm": {k: sorted(v) for k, v in c.confirm.items()},
         }

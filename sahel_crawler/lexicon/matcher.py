@@ -14,21 +14,21 @@ non-alphanumeric character on both sides (l'Azawad, Mali's). A hit is then
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal
 
 import ahocorasick
 
 from sahel_crawler.lexicon.model import Concept, ConceptHit
+from sahel_crawler.text.arabic import ARABIC_ARTICLE, ARABIC_ARTICLE_PREFIXES, ARABIC_BARE_PREFIXES
+from sahel_crawler.text.arabic import LONGEST_ARABIC_PREFIX as _LONGEST_PREFIX
 from sahel_crawler.text.fold import MappedText, fold, fold_key
 
-_ARTICLE = "ال"
-# Proclitic letters that may precede a noun without the article, and those before the article.
-_BARE_PREFIXES = frozenset({"", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك"})
-_ARTICLE_PREFIXES = frozenset(
-    {"ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل"}
-)
-_LONGEST_PREFIX = 4
+_ARTICLE = ARABIC_ARTICLE
+_BARE_PREFIXES = frozenset(ARABIC_BARE_PREFIXES)
+_ARTICLE_PREFIXES = frozenset(ARABIC_ARTICLE_PREFIXES)
 SNIPPET_CHARS = 200
 
 Kind = Literal["form", "exclude", "confirm"]
@@ -80,7 +80,6 @@ class Matcher:
     """The compiled automaton of a set of concepts; build once, call `match` per text."""
 
     def __init__(self, concepts: dict[str, Concept]) -> None:
-        self._concepts = concepts
         table: dict[str, list[_Entry]] = {}
 
         def add(text: str, entry_args: dict) -> None:
@@ -173,25 +172,14 @@ class Matcher:
                 hits.append(m)
             else:
                 context.setdefault((m.entry.kind, m.entry.concept), []).append((m.start, m.end))
+        phrases = {key: _Spans(spans) for key, spans in context.items()}
 
         def inside(m: _Match, kind: Kind) -> bool:
-            spans = context.get((kind, m.entry.concept), ())
-            return any(s <= m.start and m.end <= e for s, e in spans)
+            spans = phrases.get((kind, m.entry.concept))
+            return spans is not None and spans.contain(m.start, m.end)
 
         hits = [m for m in hits if not inside(m, "exclude")]
-        # Longest first, so that one pass drops what a longer hit contains.
-        hits.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        kept: list[_Match] = []
-        for m in hits:
-            # the same concept: one occurrence; another concept: its name contains ours
-            clash = any(
-                k.start <= m.start
-                and m.end <= k.end
-                and (k.entry.concept == m.entry.concept or (k.end - k.start) > (m.end - m.start))
-                for k in kept
-            )
-            if not clash:
-                kept.append(m)
+        kept = _outermost(hits)
         strong = {m.entry.concept for m in kept if not m.entry.weak or inside(m, "confirm")}
         final = [
             m
@@ -202,6 +190,51 @@ class Matcher:
             or any(n in strong for n in m.entry.needs)
         ]
         return _summarise(final, mapped)
+
+
+class _Spans:
+    """Spans of phrases, answering "does one of them contain [start, end)?" in log time.
+
+    A live blog naming a place thousands of times has thousands of hits and phrases: comparing
+    every hit with every phrase would grow with the square of the text.
+    """
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [s for s, _ in spans]
+        # the furthest end among the spans starting at or before each position of the list
+        self._reach = list(accumulate((e for _, e in spans), max))
+
+    def contain(self, start: int, end: int) -> bool:
+        """True when a span [s, e) has s <= start and end <= e."""
+        last = bisect_right(self._starts, start) - 1
+        return last >= 0 and self._reach[last] >= end
+
+
+def _outermost(hits: list[_Match]) -> list[_Match]:
+    """The hits kept after overlaps: one per concept and span, none inside a longer hit of
+    another concept; in order of start, longest first.
+
+    The hits are visited by start, so every hit kept earlier starts at or before the current
+    one: it contains the current hit exactly when it ends at or after it, and is longer unless
+    both spans are the same. Three running maxima answer that in constant time.
+    """
+    hits = sorted(hits, key=lambda m: (m.start, -(m.end - m.start)))
+    kept: list[_Match] = []
+    furthest_end = -1  # of every kept hit
+    first_start_by_end: dict[int, int] = {}  # earliest start of a kept hit ending there
+    furthest_end_by_concept: dict[str, int] = {}
+    for m in hits:
+        longer = furthest_end > m.end or first_start_by_end.get(m.end, m.start) < m.start
+        same_concept = furthest_end_by_concept.get(m.entry.concept, -1) >= m.end
+        if longer or same_concept:
+            continue
+        kept.append(m)
+        furthest_end = max(furthest_end, m.end)
+        first_start_by_end.setdefault(m.end, m.start)
+        concept = m.entry.concept
+        furthest_end_by_concept[concept] = max(furthest_end_by_concept.get(concept, -1), m.end)
+    return kept
 
 
 def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sahel_crawler.lexicon.flagging import flag_article
 from sahel_crawler.lexicon.loader import Lexicon
+from sahel_crawler.lexicon.time_limit import TimeLimitExceeded, time_limit
 from storage.models import Article
 from storage.repository import replace_keyword_hits
 
@@ -20,6 +21,7 @@ class ReflagCounts:
     articles: int = 0  # articles looked at
     changed: int = 0  # articles whose set of concepts changed
     flagged: int = 0  # articles with at least one concept after reflagging
+    skipped: int = 0  # articles whose flagging ran past the time limit, left as they were
 
 
 def reflag_articles(
@@ -29,11 +31,15 @@ def reflag_articles(
     only_outdated: bool = True,
     batch_size: int = 500,
     progress: Callable[[ReflagCounts], None] | None = None,
+    seconds_per_article: float | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
 ) -> ReflagCounts:
     """Flag stored articles again with `lexicon` and record its version on each.
 
     With `only_outdated`, articles already flagged with this lexicon version are skipped, so an
-    interrupted run resumes where it stopped. Each batch is its own short transaction.
+    interrupted run resumes where it stopped. Each batch is its own short transaction. An article
+    whose flagging takes longer than `seconds_per_article` keeps its hits and version, is counted
+    in `skipped` and handed to `on_skip(url, reason)`; the others go on.
     """
     counts = ReflagCounts()
     last_id = 0
@@ -41,17 +47,22 @@ def reflag_articles(
         with Session.begin() as session:
             query = select(Article).where(Article.id > last_id).order_by(Article.id).limit(batch_size)
             if only_outdated:
-                query = query.where(
-                    or_(Article.lexicon_version.is_(None), Article.lexicon_version != lexicon.version)
-                )
+                query = query.where(or_(Article.lexicon_version.is_(None), Article.lexicon_version != lexicon.version))
             batch = list(session.scalars(query))
             if not batch:
                 return counts
             for article in batch:
-                hits = flag_article(lexicon, article.title, article.text)
+                counts.articles += 1
+                try:
+                    with time_limit(seconds_per_article):
+                        hits = flag_article(lexicon, article.title, article.text)
+                except TimeLimitExceeded as exc:
+                    counts.skipped += 1
+                    if on_skip is not None:
+                        on_skip(article.url, str(exc))
+                    continue
                 before = {hit.concept_id for hit in article.keyword_hits}
                 replace_keyword_hits(session, article.id, [dataclasses.asdict(h) for h in hits], lexicon.version)
-                counts.articles += 1
                 counts.changed += before != {h.concept for h in hits}
                 counts.flagged += bool(hits)
             last_id = batch[-1].id

@@ -15,20 +15,19 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
-from sahel_crawler.configfile import ConfigFileError, parse_yaml, read_yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+
+from sahel_crawler.config_errors import shown, validated
+from sahel_crawler.configfile import ConfigFileError, clipped, parse_yaml, read_yaml
 from sahel_crawler.extraction.rules import ExtractionRules
 from sahel_crawler.text.urls import UrlRules
 
 DEFAULT_SOURCES = Path(__file__).with_name("sources.yaml")
 _OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
-_URL_LISTS = ("feeds", "sitemaps", "sections")
-_RULES = {"extraction": ExtractionRules.from_mapping, "urls": UrlRules.from_mapping}
-_KNOWN_KEYS = {"name", *_URL_LISTS, "allow", "deny", "hosts", "extraction", "urls", "language", "notes", "verify_tls"}
 # Who the outlet is, for analysts (docs/sources.md "Outlet metadata"); every key optional.
-_METADATA_KEYS = ("country", "languages", "kind", "owner", "state_affiliated")
 OUTLET_KINDS = ("agency", "broadcaster", "newspaper", "magazine", "online")
 FUNDING = ("state-funded", "publicly-funded", "private")
 
@@ -52,7 +51,7 @@ class Outlet:
     extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
     urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
     verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
-    # -- outlet metadata (see _metadata) --
+    # -- outlet metadata (see _OutletEntry) --
     country: str | None = None  # ISO 3166 alpha-2 code of where the outlet is based
     languages: tuple[str, ...] = ()  # ISO 639-1 codes it publishes in
     kind: str | None = None  # one of OUTLET_KINDS
@@ -145,105 +144,145 @@ def _document(path: Path, data: bytes | None) -> Any:
 
 
 def _parse_registry(path: Path, raw: Any) -> Registry:
-    if not isinstance(raw, dict) or not isinstance(raw.get("outlets"), dict) or not raw["outlets"]:
-        raise RegistryError(f"{path}: expected a mapping with a non-empty 'outlets:' mapping at the top")
-    extra = set(raw) - {"outlets"}
-    if extra:
-        raise RegistryError(f"{path}: unknown top-level key {sorted(extra)[0]!r}")
-    outlets = {oid: _parse_outlet(path, oid, entry) for oid, entry in raw["outlets"].items()}
-    return Registry(path=path, outlets=outlets)
-
-
-def _parse_outlet(path: Path, oid: Any, entry: Any) -> Outlet:
-    where = f"{path}: outlet {oid!r}"
-    if not isinstance(oid, str) or not _OUTLET_ID.match(oid):
-        raise RegistryError(f"{where}: outlet id must match [a-z0-9_-]+")
-    if not isinstance(entry, dict):
-        raise RegistryError(f"{where}: expected a mapping of keys")
-    unknown = set(entry) - _KNOWN_KEYS - set(_METADATA_KEYS)
-    if unknown:
-        raise RegistryError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise RegistryError(f"{where}: key 'name' is required (a non-empty string)")
-    lists = {key: _url_list(where, key, entry.get(key)) for key in _URL_LISTS}
-    if not any(lists.values()):
-        raise RegistryError(f"{where}: at least one of 'feeds', 'sitemaps', 'sections' is required")
-    hosts = {ascii_host(urlsplit(u).hostname or "") for urls in lists.values() for u in urls}
-    for host in _str_list(where, "hosts", entry.get("hosts")):
-        try:
-            hosts.add(ascii_host(host))
-        except ValueError:
-            raise RegistryError(f"{where}: key 'hosts': {host!r} is not a host name") from None
-    rules = {key: _rules(where, key, entry.get(key), parse) for key, parse in _RULES.items()}
-    verify_tls = entry.get("verify_tls", True)
-    if not isinstance(verify_tls, bool):
-        raise RegistryError(f"{where}: key 'verify_tls' must be true or false")
-    return Outlet(
-        id=oid,
-        name=name.strip(),
-        **{k: tuple(v) for k, v in lists.items()},
-        allow=_patterns(where, "allow", entry.get("allow")),
-        deny=_patterns(where, "deny", entry.get("deny")),
-        hosts=frozenset(h for h in hosts if h),
-        verify_tls=verify_tls,
-        **rules,
-        **_metadata(where, entry),
+    shape = "expected a mapping with a non-empty 'outlets:' mapping at the top"
+    document = validated(
+        _RegistryFile, raw, path, error=RegistryError, container="outlets", entry="outlet", shape=shape
     )
+    return Registry(path=path, outlets={oid: entry.outlet(oid) for oid, entry in document.outlets.items()})
 
 
-def _metadata(where: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """The outlet's metadata keys, checked: short codes, known kinds and funding values."""
-    found: dict[str, Any] = {}
-    for key in ("country", "kind", "owner", "state_affiliated"):
-        value = entry.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise RegistryError(f"{where}: key {key!r} must be a non-empty string")
-        found[key] = value.strip() if value else None
-    country = found["country"]
-    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
-        raise RegistryError(f"{where}: key 'country' must be an ISO 3166 code such as FR")
-    for key, allowed in (("kind", OUTLET_KINDS), ("state_affiliated", FUNDING)):
-        if found[key] is not None and found[key] not in allowed:
-            raise RegistryError(f"{where}: key {key!r} must be one of {', '.join(allowed)}")
-    languages = _str_list(where, "languages", entry.get("languages"))
-    if not all(re.fullmatch(r"[a-z]{2,3}", code) for code in languages):
-        raise RegistryError(f"{where}: key 'languages' must list ISO 639 codes such as fr, ar")
-    found["languages"] = tuple(languages)
-    return found
+def _listed(value: Any) -> Any:
+    """A single string where a list belongs is a list of one."""
+    return [value] if isinstance(value, str) else value
 
 
-def _rules(where: str, key: str, value: Any, parse: Any) -> Any:
-    if value is not None and not isinstance(value, dict):
-        raise RegistryError(f"{where}: key {key!r} must be a mapping")
+def _stripped(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _outlet_id(value: str) -> str:
+    if not _OUTLET_ID.match(value):
+        raise ValueError("outlet id must match [a-z0-9_-]+")
+    return value
+
+
+def _usable_url(url: str) -> str:
     try:
-        return parse(value or {})
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # both raise on what Scrapy could not request
+        ascii_host(host or "")
     except ValueError as exc:
-        raise RegistryError(f"{where}: key {key!r}: {exc}") from None
+        raise ValueError(f"{shown(url)} is not a usable URL: {clipped(exc)}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"{shown(url)} is not an http(s) URL")
+    return url
 
 
-def _str_list(where: str, key: str, value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise RegistryError(f"{where}: key {key!r} must be a list of strings")
-    return [v.strip() for v in value]
+def _host_name(host: str) -> str:
+    try:
+        return ascii_host(host)
+    except ValueError:
+        raise ValueError(f"{shown(host)} is not a host name") from None
 
 
-def _url_list(where: str, key: str, value: Any) -> list[str]:
-    urls = _str_list(where, key, value)
-    for url in urls:
-        try:
-            parts = urlsplit(url)
-            host, _ = parts.hostname, parts.port  # both raise on what Scrapy could not request
-            ascii_host(host or "")
-        except ValueError as exc:
-            raise RegistryError(f"{where}: key {key!r}: {url!r} is not a usable URL: {exc}") from None
-        if parts.scheme not in ("http", "https") or not host:
-            raise RegistryError(f"{where}: key {key!r}: {url!r} is not an http(s) URL")
-    return urls
+def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _code(pattern: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"must be a code such as {example}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {shown(pattern)}: {clipped(exc)}") from None
+
+
+_Text = Annotated[str, AfterValidator(_stripped)]
+_Texts = Annotated[list[_Text], BeforeValidator(_listed)]
+_Urls = Annotated[list[Annotated[_Text, AfterValidator(_usable_url)]], BeforeValidator(_listed)]
+_Hosts = Annotated[list[Annotated[_Text, AfterValidator(_host_name)]], BeforeValidator(_listed)]
+_Patterns = Annotated[list[Annotated[_Text, AfterValidator(_pattern)]], BeforeValidator(_listed)]
+
+
+def _rules_of(parse: Any) -> Any:
+    return AfterValidator(lambda value: parse(value or {}))
+
+
+class _OutletEntry(BaseModel):
+    """One outlet as the sources file writes it (docs/sources.md)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    name: _Text
+    feeds: _Urls = []
+    sitemaps: _Urls = []
+    sections: _Urls = []
+    allow: _Patterns = []
+    deny: _Patterns = []
+    hosts: _Hosts = []
+    extraction: Annotated[dict[str, Any] | None, _rules_of(ExtractionRules.from_mapping)] = None
+    urls: Annotated[dict[str, Any] | None, _rules_of(UrlRules.from_mapping)] = None
+    language: Any = None
+    notes: Any = None
+    verify_tls: StrictBool = True
+    # -- outlet metadata (docs/sources.md "Outlet metadata") --
+    country: Annotated[_Text, _code(r"[A-Z]{2}", "FR (ISO 3166)")] | None = None
+    languages: Annotated[list[Annotated[_Text, _code(r"[a-z]{2,3}", "fr (ISO 639)")]], BeforeValidator(_listed)] = []
+    kind: Annotated[_Text, _one_of(OUTLET_KINDS)] | None = None
+    owner: _Text | None = None
+    state_affiliated: Annotated[_Text, _one_of(FUNDING)] | None = None
+
+    @model_validator(mode="after")
+    def _has_a_start(self) -> _OutletEntry:
+        if not (self.feeds or self.sitemaps or self.sections):
+            raise ValueError("at least one of 'feeds', 'sitemaps', 'sections' is required")
+        return self
+
+    def outlet(self, oid: str) -> Outlet:
+        """The registry's Outlet for this entry."""
+        listed = (*self.feeds, *self.sitemaps, *self.sections)
+        hosts = {ascii_host(urlsplit(u).hostname or "") for u in listed} | set(self.hosts)
+        return Outlet(
+            id=oid,
+            name=self.name,
+            feeds=tuple(self.feeds),
+            sitemaps=tuple(self.sitemaps),
+            sections=tuple(self.sections),
+            allow=tuple(self.allow),
+            deny=tuple(self.deny),
+            hosts=frozenset(h for h in hosts if h),
+            extraction=self.extraction or ExtractionRules(),
+            urls=self.urls or UrlRules(),
+            verify_tls=self.verify_tls,
+            country=self.country,
+            languages=tuple(self.languages),
+            kind=self.kind,
+            owner=self.owner,
+            state_affiliated=self.state_affiliated,
+        )
+
+
+class _RegistryFile(BaseModel):
+    """The whole sources file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outlets: Annotated[dict[Annotated[str, AfterValidator(_outlet_id)], _OutletEntry], Field(min_length=1)]
 
 
 def ascii_host(host: str) -> str:
@@ -255,17 +294,7 @@ def ascii_host(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValueError(f"{host!r} is not a valid host name ({exc})") from None
-
-
-def _patterns(where: str, key: str, value: Any) -> tuple[re.Pattern[str], ...]:
-    compiled = []
-    for pattern in _str_list(where, key, value):
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise RegistryError(f"{where}: key {key!r}: bad regular expression {pattern!r}: {exc}") from None
-    return tuple(compiled)
+        raise ValueError(f"{shown(host)} is not a valid host name ({clipped(exc)})") from None
 
 
 def registry_from_settings(settings: Any) -> Registry:

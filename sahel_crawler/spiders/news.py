@@ -30,10 +30,12 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
-from sahel_crawler.discovery import parse_feed, parse_sitemap
+from sahel_crawler.discovery import DiscoveredLink, parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
+from sahel_crawler.discovery_budget import DiscoveryBudget
 from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
+from sahel_crawler.extraction import cap
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.middlewares import PrivateAddressError
@@ -49,10 +51,13 @@ _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 class NewsSpider(scrapy.Spider):
     """Crawl the outlets of the sources registry.
 
-    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`).
+    Settings: SAHEL_SOURCES_PATH (registry file), SAHEL_OUTLETS (outlet ids; also `-a outlets=a,b`),
+    SAHEL_MAX_DISCOVERY_DOCUMENTS and SAHEL_SITEMAP_MAX_DEPTH (caps per outlet and crawl, see
+    `DiscoveryBudget`; what they cut is reported once per outlet and cap, kind `discovery_cap`).
     """
 
     name = "news"
+    budget: DiscoveryBudget  # built in from_crawler, from the settings
 
     def __init__(self, *args: Any, outlets: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +80,10 @@ class NewsSpider(scrapy.Spider):
         # The off-site filter: requests of an outlet stay on its hosts (sahel_crawler.offsite); others
         # (robots.txt) on the hosts of every outlet.
         spider.allowed_domains = sorted({h for o in spider.outlets.values() for h in o.hosts})
+        spider.budget = DiscoveryBudget(
+            max_documents=crawler.settings.getint("SAHEL_MAX_DISCOVERY_DOCUMENTS"),
+            max_sitemap_depth=crawler.settings.getint("SAHEL_SITEMAP_MAX_DEPTH"),
+        )
         # Scrapy drops an off-site redirect when it is scheduled, before any errback: report it here.
         crawler.signals.connect(spider.on_scheduled, signal=signals.request_scheduled)
         return spider
@@ -89,6 +98,8 @@ class NewsSpider(scrapy.Spider):
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "section": self.parse_section}
         for outlet in self.outlets.values():
             for kind, url in outlet.start_urls():
+                if not self._admit(outlet.id, url, listed_on=None):
+                    continue
                 yield scrapy.Request(
                     url,
                     callback=callbacks[kind],
@@ -105,20 +116,19 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the entries of an RSS/Atom/RDF feed."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        result = parse_feed(response.body, response.url, content_type=content_type)
+        max_links = self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        result = parse_feed(response.body, response.url, content_type=content_type, max_links=max_links)
         if result.error:
             self._report(response.url, "feed", result.error, response.meta["outlet"])
         for link in result.links:
-            hints = {
-                "title": link.title, "published_at": link.published_at, "language": link.language,
-                "description": link.description, "author": link.author, "categories": list(link.categories),
-            }  # fmt: skip
-            yield from self._article_request(response, link.url, "feed", hints)
+            yield from self._article_request(response, link.url, "feed", self._listing_hints(link))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
         outlet = self.outlets[response.meta["outlet"]]
-        result = parse_sitemap(response.body, response.url)
+        result = parse_sitemap(
+            response.body, response.url, max_urls=self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
+        )
         if result.error:
             self._report(response.url, "sitemap", result.error, outlet.id)
         for url in result.sitemaps:
@@ -126,12 +136,28 @@ class NewsSpider(scrapy.Spider):
                 reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
                 self._report(response.url, "offsite", reason, outlet.id)
                 continue
-            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url}
+            depth = response.meta.get("sitemap_depth", 1) + 1
+            if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
+                continue
+            meta = {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
             priority = _DISCOVERY_PRIORITY["sitemap"]
             yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
         for link in result.links:
-            hints = {"title": link.title, "published_at": link.published_at, "language": link.language}
-            yield from self._article_request(response, link.url, "sitemap", hints)
+            yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
+
+    def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
+        """What a feed or sitemap says of a page, its title, description and author cut to
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_DESCRIPTION_CHARS and SAHEL_MAX_AUTHOR_CHARS (the feed's
+        teaser, stored when the outlet refuses the page)."""
+        settings = self.crawler.settings
+        return {
+            "title": cap(link.title, settings.getint("SAHEL_MAX_TITLE_CHARS")),
+            "published_at": link.published_at,
+            "language": link.language,
+            "description": cap(link.description, settings.getint("SAHEL_MAX_DESCRIPTION_CHARS")),
+            "author": cap(link.author, settings.getint("SAHEL_MAX_AUTHOR_CHARS")),
+            "categories": list(link.categories),
+        }
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the article-looking links of a section page."""
@@ -169,6 +195,25 @@ class NewsSpider(scrapy.Spider):
             self._report(url, via, f"unusable article URL listed on {response.url}: {exc}", outlet.id)
             return ()
 
+    def _admit(self, outlet: str, url: str, *, listed_on: str | None, sitemap_depth: int = 1) -> bool:
+        """True when the outlet's discovery budget lets `url` be fetched; the first cut of each cap
+        per outlet is reported (kind `discovery_cap`), later ones are only counted."""
+        cut = self.budget.admit(outlet, url, sitemap_depth)
+        if cut is None:
+            return True
+        self.crawler.stats.inc_value("sahel/discovery_cut")
+        if listed_on is not None:  # keep no validators: the next crawl must read the listing again
+            self.crawler.signals.send_catch_log(listing_incomplete, url=listed_on)
+        if cut.first:
+            where = f" (listed on {listed_on})" if listed_on else " (listed in the sources registry)"
+            self._report(url, "discovery_cap", cut.reason + where, outlet)
+        return False
+
+    def closed(self, reason: str) -> None:
+        """Say how many discovery documents each outlet's caps left unread."""
+        for outlet, count in sorted(self.budget.cut.items()):
+            self.logger.warning("%s: %d feeds, sitemaps or section pages not fetched (discovery caps)", outlet, count)
+
     # -- articles ---------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
@@ -184,7 +229,6 @@ class NewsSpider(scrapy.Spider):
             outlet=response.meta["outlet"],
             html=decoded_html(response),
             fetched_at=datetime.now(UTC),
-            http_status=response.status,
             requested_url=discovered_as,
             discovered_via=response.meta.get("via", ""),
             hints={k: v for k, v in response.meta.get("hints", {}).items() if v is not None},
@@ -309,7 +353,6 @@ def feed_teaser(request: scrapy.Request) -> Iterator[ArticleItem]:
         outlet=request.meta["outlet"],
         html="",
         fetched_at=datetime.now(UTC),
-        http_status=0,
         requested_url=url,
         discovered_via="feed",
         hints=hints,

@@ -37,6 +37,30 @@ def normalize_arabic(text: str) -> str:
     return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(_CHAR_MAP)
 
 
+# -- Proclitics ------------------------------------------------------------------------
+# Arabic attaches proclitics to the noun that follows: keyword matching accepts these in front
+# of a form, and search expands a query word with them.
+ARABIC_ARTICLE = "ال"
+# Proclitic letters that may precede a noun without the article, and those before the article.
+ARABIC_BARE_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+ARABIC_ARTICLE_PREFIXES = ("ال", "وال", "فال", "بال", "كال", "لل", "وبال", "فبال", "وكال", "فكال", "ولل", "فلل")
+LONGEST_ARABIC_PREFIX = max(map(len, ARABIC_ARTICLE_PREFIXES))
+
+
+def _is_arabic(word: str) -> bool:
+    return "\u0600" <= word[0] <= "\u06ff"
+
+
+def word_variants(word: str) -> list[str]:
+    """The forms a normalised word matches: itself, and for an Arabic word, the word with each
+    proclitic (and the article) in front."""
+    if not word or not _is_arabic(word):
+        return [word]
+    stem = word[len(ARABIC_ARTICLE) :] if word.startswith(ARABIC_ARTICLE) and len(word) > 3 else word
+    forms = [word] + [p + stem for p in (*ARABIC_BARE_PREFIXES, *ARABIC_ARTICLE_PREFIXES)]
+    return list(dict.fromkeys(forms))
+
+
 # -- Normalisation that remembers where each character came from -------------------------
 # Keyword hits are found in normalised text but reported (offset, snippet, form) in the text
 # as published, so every normalisation used for matching keeps an offset map. Characters are

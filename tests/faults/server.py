@@ -44,7 +44,7 @@ class Exchange(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.server.record(path, dict(self.headers.items()))
-        route = self.server.routes.get(path)
+        route = self.server.routes.get(path) or self.server.prefix_route(path)
         try:
             if route is None:
                 self.send_whole(404, b"<html><body>not found</body></html>", "text/html; charset=utf-8")
@@ -75,6 +75,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, Exchange)
         self.routes: dict[str, Route] = {}
+        self.prefixes: dict[str, Route] = {}  # path prefix -> route, for generated paths
         self.hits: list[Hit] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -82,6 +83,11 @@ class _Server(ThreadingHTTPServer):
     def record(self, path: str, headers: dict[str, str]) -> None:
         with self._lock:
             self.hits.append(Hit(path, headers))
+
+    def prefix_route(self, path: str) -> Route | None:
+        """The route of the longest prefix of `path` served with `FaultServer.add_prefix`."""
+        matching = [prefix for prefix in self.prefixes if path.startswith(prefix)]
+        return self.prefixes[max(matching, key=len)] if matching else None
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         pass  # clients hanging up mid-response are the point of this server
@@ -108,6 +114,12 @@ class FaultServer:
             raise ValueError(f"path served twice: {path}")
         self._server.routes[path] = route
         return self.url(path)
+
+    def add_prefix(self, prefix: str, route: Route) -> str:
+        """Serve `route` at every path starting with `prefix` (no exact path matches it); returns
+        the prefix's absolute URL."""
+        self._server.prefixes[prefix] = route
+        return self.url(prefix)
 
     def url(self, path: str) -> str:
         """The absolute URL of `path` on this server."""

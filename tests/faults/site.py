@@ -24,6 +24,7 @@ DAY = "/2026/11/19/"
 BOMB_SIZE = 64 * 1024 * 1024  # decoded; DOWNLOAD_MAXSIZE is 10 MB
 OVERSIZE = 40 * 1024 * 1024
 BIG_SITEMAP_URLS = 50_001
+LINK_CAP = 10_000  # SAHEL_MAX_LINKS_PER_DOCUMENT of the test crawl
 REFUSALS = frozenset({"internal", "offsite"})  # refused before any connection is made
 NON_HTTP_REDIRECTS = (
     "file:///etc/passwd",
@@ -42,6 +43,8 @@ class FaultSite:
     failures: dict[str, frozenset[str]] = field(default_factory=dict)  # url -> acceptable kinds
     no_text: list[str] = field(default_factory=list)  # fetched, counted as no text, not stored
     never_requested: list[str] = field(default_factory=list)  # paths on `main` nothing may reach
+    long_titles: list[str] = field(default_factory=list)  # stored with a title cut to its cap
+    with_controls: list[str] = field(default_factory=list)  # a control character in the body, stored
     robots_failure: str = ""  # robots.txt URL of `robots_down`, recorded with kind "robots"
 
 
@@ -129,6 +132,13 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
          encode=lambda h: r.static(h.replace('<meta charset="utf-8">', "").encode("cp1256"), "text/html"))  # fmt: skip
     good("arabic-windows-1256-under-a-lying-utf8-meta", lang="ar",
          encode=lambda h: r.static(h.encode("cp1256"), "text/html"))  # fmt: skip
+    long_title = good("headline-of-fifty-thousand-characters",
+                      encode=lambda h: r.static(h.replace("<h1>", "<h1>" + "Titre " * 8_000).encode()))  # fmt: skip
+    site.long_titles.append(long_title)
+    for code in ("&#27;", "&#x1;", "&#xFFFE;", "\x1b"):
+        url = good(f"control-character-{len(site.with_controls)}-in-the-first-paragraph",
+                   encode=lambda h, c=code: r.static(h.replace("</p>", f"{c}</p>", 1).encode()))  # fmt: skip
+        site.with_controls.append(url)
     good("french-utf8-under-an-unknown-charset-name",
          encode=lambda h: r.static(h.encode(), "text/html; charset=x-no-such-charset"))  # fmt: skip
 
@@ -188,6 +198,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
         return url
 
     feeds = []
+    entity_sitemaps: list[str] = []
     only = good("linked-only-from-the-plain-feed", link=False)
     feeds.append(feed("/feed.xml", rss([("plain", only), ("first", first)]).encode()))
     only = good("linked-only-from-the-utf16-feed", lang="ar", link=False)
@@ -199,16 +210,32 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     only = good("linked-only-from-the-truncated-feed", link=False)
     body = rss([("kept", only), ("cut", main.url(DAY + "never-finished"))])
     feeds.append(feed("/feed-truncated.xml", body[: body.index("never-finished") - 20].encode(), kinds="feed"))
-    only = good("linked-only-from-the-xxe-feed", link=False)
+    # one entry past the cap: the first entries (a new article among them) are read, the cut recorded
+    only = good("linked-only-from-the-feed-over-the-link-cap", link=False)
+    archive = [(f"old {i}", main.url(f"/archive/2018/page-{i}")) for i in range(LINK_CAP)]
+    feeds.append(feed("/feed-over-the-link-cap.xml", rss([("new", only), *archive]).encode(), kinds="feed"))
+    # Documents declaring entities are refused whole ("refused: DTD with entity declarations"):
+    # the pages they list are never requested.
     main.add("/probe/xxe", r.static(b"reached"))
     site.never_requested.append("/probe/xxe")
     entities = f'<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY remote SYSTEM "{main.url("/probe/xxe")}">'
-    xxe = rss([("&xxe;&remote;", only)], prolog=f"<!DOCTYPE rss [{entities}]>")
-    feeds.append(feed("/feed-xxe.xml", xxe.encode(), kinds="feed"))  # "DTD with entity declarations ignored"
-    only = good("linked-only-from-the-billion-laughs-feed", link=False)
+    listed = main.url("/probe/listed-by-an-entity-feed")
+    site.never_requested.append("/probe/listed-by-an-entity-feed")
+    xxe = rss([("&xxe;&remote;", listed)], prolog=f"<!DOCTYPE rss [{entities}]>")
+    feeds.append(feed("/feed-xxe.xml", xxe.encode(), kinds="feed"))
     lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
-    laughs = rss([("&lol9;", only)], prolog=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>')
+    laughs = rss([("&lol9;", listed)], prolog=f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>')
     feeds.append(feed("/feed-billion-laughs.xml", laughs.encode(), kinds="feed"))
+    # Expanding under expat's own limit, behind what once hid a DOCTYPE from the prolog scan.
+    tuned = '<!ENTITY a0 "' + "x" * 700 + '">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5))
+    for name, before in (("comment-before-doctype", "<!-- <a href='/'>home</a> -->"),
+                         ("70-kb-prolog", "<!--" + "p" * 70_000 + "-->")):  # fmt: skip
+        bomb = rss([("&a4;" * 5, listed)], prolog=f"{before}<!DOCTYPE rss [{tuned}]>")
+        feeds.append(feed(f"/feed-bomb-{name}.xml", bomb.encode(), kinds="feed"))
+        bomb = urlset([listed]).replace("<loc>", f"<loc>{main.url('/probe/')}&a4;", 1)
+        bomb = bomb.replace("?><urlset", f"?>{before}<!DOCTYPE urlset [{tuned}]><urlset", 1)
+        entity_sitemaps.append(main.add(f"/sitemap-bomb-{name}.xml", r.static(bomb.encode(), "application/xml")))
+        site.failures[entity_sitemaps[-1]] = frozenset({"sitemap"})
 
     # -- sitemaps ---------------------------------------------------------------------------
     only = good("linked-only-from-the-big-sitemap", link=False)
@@ -218,7 +245,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     archive = [main.url(f"/archive/2019/page-{i}") for i in range(BIG_SITEMAP_URLS - 1 - len(variants))]
     big_urls = [only, *variants, *archive]
     big = main.add("/sitemap-big.xml", r.static(urlset(big_urls).encode(), "application/xml"))
-    site.failures[big] = frozenset({"sitemap"})  # truncated at the protocol's 50,000 URLs: noted
+    site.failures[big] = frozenset({"sitemap"})  # truncated at LINK_CAP URLs: noted
     only = good("linked-only-from-the-truncated-sitemap", link=False)
     cut = urlset([only, main.url(DAY + "never-finished-either")])
     cut = cut[: cut.index("never-finished") - 10]
@@ -227,7 +254,7 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
     garbage = main.add("/sitemap-garbage.xml", r.static(b"\x00\x01<<<not xml at all>>>\xff", "application/xml"))
     site.failures[garbage] = frozenset({"sitemap"})
     # a child sitemap on a host no outlet lists: not followed, and the index says so
-    index = [big, truncated, garbage, elsewhere.url("/sitemap-on-a-cdn.xml")]
+    index = [big, truncated, garbage, *entity_sitemaps, elsewhere.url("/sitemap-on-a-cdn.xml")]
     locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in index)
     sitemap_index = main.add("/sitemap.xml", r.static(
         f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'.encode(),
