@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from sahel_crawler.commands.alerts import alerts
 from sahel_crawler.commands.crawl import crawl
 from sahel_crawler.commands.db import db
 from sahel_crawler.commands.demo import demo
@@ -48,8 +49,9 @@ def main() -> None:
     """Sahel news monitor: crawl Sahel coverage (ar/fr/en), flag keywords, store it in SQL."""
 
 
-for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command, sources):
+for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command, alerts):
     main.add_command(command)
+main.add_command(sources)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ def print_run_summary(db_url: str, run_id: int | None) -> str | None:
 @click.option(
     "--redis-prefix", default="sahel", show_default=True, help="Redis key prefix; the workers of one crawl share it."
 )  # fmt: skip
+@click.option(
+    "--watch", "watch_path", type=click.Path(dir_okay=False), help="Then run these watch rules (docs/alerts.md)."
+)
 @log_options
 def crawl(
     sources_path: str | None,
@@ -70,6 +73,7 @@ def crawl(
     overrides: tuple[str, ...],
     redis_url: str | None,
     redis_prefix: str,
+    watch_path: str | None,
     verbose: bool,
     log_level: str | None,
 ) -> None:
@@ -81,8 +85,13 @@ def crawl(
 
     Example: sahel crawl --outlet france24 --db sqlite:///data/sahel.db
 
+    With --watch, the watch rules are evaluated on the new articles once the crawl ends, and
+    their alerts delivered (as `sahel alerts run` does).
+
     One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
+    from sahel_crawler.alerts.run import load_rules
+    from sahel_crawler.commands.alerts import run_watch
     from sahel_crawler.crawl import check_crawl_inputs, crawl_failure, crawl_settings, crawl_started, run_crawl
     from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
     from sahel_crawler.scaleout import RedisUnavailable, check_redis, redis_settings
@@ -97,6 +106,8 @@ def crawl(
     settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
     with user_errors():
         selected = check_crawl_inputs(settings)
+        if watch_path:
+            load_rules(watch_path)  # a bad watch file stops the crawl before it starts
     if redis_url:
         try:
             check_redis(redis_url)
@@ -116,6 +127,10 @@ def crawl(
         raise CommandFailed(str(exc)) from None
     if not crawl_started(stats):  # Scrapy failed before the spider opened
         raise CommandFailed("the crawl could not start (see the error in the log)")
-    failure = crawl_failure(stats, print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id")))
+    status = print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
+    if watch_path and stats.get("finish_reason") is not None:
+        for line in run_watch(settings["SAHEL_DB_URL"], watch_path):
+            click.echo(line)
+    failure = crawl_failure(stats, status)
     if failure is not None:
         raise CommandFailed(failure)

@@ -59,6 +59,7 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
 
     Example: sahel health --silent-after 12
     """
+    from storage.alerts import failed_deliveries
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
@@ -66,6 +67,10 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
         try_close_dead_runs(writable(engine))
         with session_factory(engine)() as session:
             report = outlet_health(session, thresholds=limits)
+            failed = failed_deliveries(session)
+    if failed:  # on standard error beside the JSON lines, below the table otherwise
+        notice = f"{failed} alert deliver{'y' if failed == 1 else 'ies'} failed, retried later (sahel alerts list)"
+        click.echo(notice, err=as_json)
     if as_json:
         for h in report:
             record = {

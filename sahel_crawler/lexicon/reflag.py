@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sahel_crawler.lexicon.flagging import flag_article
 from sahel_crawler.lexicon.loader import Lexicon
 from sahel_crawler.lexicon.time_limit import TimeLimitExceeded, time_limit
+from storage.alerts import requeue_articles
 from storage.models import Article
 from storage.repository import replace_keyword_hits
 
@@ -63,7 +64,10 @@ def reflag_articles(
                     continue
                 before = {hit.concept_id for hit in article.keyword_hits}
                 replace_keyword_hits(session, article.id, [dataclasses.asdict(h) for h in hits], lexicon.version)
-                counts.changed += before != {h.concept for h in hits}
+                changed = before != {h.concept for h in hits}
+                if changed:  # watch rules evaluate it again (docs/alerts.md)
+                    requeue_articles(session, [article.id])
+                counts.changed += changed
                 counts.flagged += bool(hits)
             last_id = batch[-1].id
         if progress is not None:

@@ -1,8 +1,8 @@
 """Articles keep their visible standfirst, whether they are paywalled and where their text came
 from (the page, or the feed when the page was refused); outlets keep the registry's metadata.
 
-Revision ID: 0006_outlet_evidence
-Revises: 0005_search_index_format
+Revision ID: 0007_outlet_evidence
+Revises: 0006_alerts
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_outlet_evidence"
-down_revision: str | None = "0005_search_index_format"
+revision: str = "0007_outlet_evidence"
+down_revision: str | None = "0006_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
