@@ -20,8 +20,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from pipelines.challenge import ChallengePages
 from pipelines.language import detect_languages_setting
-from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
+from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page, process_teaser
 from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
@@ -35,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 class NoArticleText(DropItem):
     """A page without article text: counted, not stored."""
+
+
+class BlockedPage(DropItem):
+    """A bot-challenge page served in place of the article: recorded as `blocked`, not stored."""
 
 
 class ExtractionFailed(DropItem):
@@ -74,6 +79,9 @@ class ExtractionPipeline:
         SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker.
         SAHEL_KEYWORDS_ENABLED       False: no keyword flagging during the crawl.
         SAHEL_LEXICON_PATH           lexicon YAML file; None means the bundled lexicon.
+        SAHEL_CHALLENGE_MAX_CHARS    a page this short, served identically on
+        SAHEL_CHALLENGE_MIN_PAGES    this many article URLs of an outlet, is a bot challenge:
+                                     `blocked`, the feed's teaser stored instead when there is one.
     """
 
     # What runs per page in a worker: a module-level function, as workers receive it by reference.
@@ -87,12 +95,14 @@ class ExtractionPipeline:
         signals: Any = None,
         workers: int = 0,
         timeout: float | None,
+        challenges: ChallengePages | None = None,
     ) -> None:
         self.settings = settings
         self.stats = stats
         self.signals = signals
         self.workers = workers
         self.timeout = timeout
+        self.challenges = challenges  # None: no bot-challenge detection
         self.pool: WorkerPool | None = None
         self._stop_pool: Callable[[], None] = lambda: None
 
@@ -124,6 +134,7 @@ class ExtractionPipeline:
             signals=crawler.signals,
             workers=_worker_count(s.get("SAHEL_EXTRACT_WORKERS")),
             timeout=timeout if timeout > 0 else None,
+            challenges=ChallengePages(s.getint("SAHEL_CHALLENGE_MAX_CHARS"), s.getint("SAHEL_CHALLENGE_MIN_PAGES")),
         )
 
     def open_spider(self, spider: Any = None) -> None:
@@ -153,6 +164,15 @@ class ExtractionPipeline:
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""
+        repeats = self._challenge_repeats(item)
+        if repeats:
+            reason = f"bot challenge page: {repeats} article pages served the same short page"
+            report_failure(self.stats, self.signals, logger, item.url, "blocked", reason, item.outlet)
+            if item.discovered_via != "feed" or not item.hints.get("title"):
+                raise BlockedPage(f"{item.url}: {reason}")
+            item.text_source = "feed"
+        if item.text_source == "feed":  # a teaser: nothing to extract, no worker needed
+            return self._apply(item, process_teaser(item.hints, self.settings))
         try:
             if self.pool is None:
                 page = self.page_function(item.html, item.url, item.outlet, item.hints.get("title"), self.settings)
@@ -163,6 +183,12 @@ class ExtractionPipeline:
         except Exception as exc:  # the same outcome as a failing worker
             raise self._failed(item, f"{type(exc).__name__}: {exc}") from exc
         return self._apply(item, page)
+
+    def _challenge_repeats(self, item: ArticleItem) -> int:
+        """How many article URLs of the outlet served this page's short text (0: none or off)."""
+        if self.challenges is None or item.text_source != "page":
+            return 0
+        return self.challenges.repeats(item.outlet, item.url, item.html)
 
     def _in_worker(self, item: ArticleItem) -> Deferred[ProcessedPage]:
         from twisted.internet import reactor
@@ -206,6 +232,8 @@ class ExtractionPipeline:
             item.keyword_hits = [dataclasses.asdict(hit) for hit in page.keyword_hits]
             item.lexicon_version = lexicon.version
         item.description = extracted.description
+        item.standfirst = extracted.standfirst
+        item.paywalled = extracted.paywalled
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)
         if extracted.published_at is not None:

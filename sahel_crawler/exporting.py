@@ -25,6 +25,9 @@ EXPORT_FIELDS = (
     "keywords",
     "duplicate_of",
     "aliases",
+    "standfirst",
+    "paywalled",
+    "text_source",
 )
 
 
@@ -46,6 +49,9 @@ def article_record(article: Article) -> dict[str, Any]:
         "keywords": [hit.concept_id for hit in article.keyword_hits],
         "duplicate_of": article.duplicate_of.url if article.duplicate_of is not None else None,
         "aliases": [alias.url for alias in article.aliases],
+        "standfirst": article.standfirst,
+        "paywalled": bool(article.paywalled),
+        "text_source": article.text_source,
     }
 
 
@@ -82,7 +88,7 @@ def parquet_schema() -> Any:
 
     utc = pa.timestamp("us", tz="UTC")
     words = pa.list_(pa.string())
-    types = {"published_at": utc, "fetched_at": utc, "keywords": words, "aliases": words}
+    types = {"published_at": utc, "fetched_at": utc, "keywords": words, "aliases": words, "paywalled": pa.bool_()}
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in EXPORT_FIELDS])
 
 

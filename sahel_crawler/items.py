@@ -39,6 +39,9 @@ class ArticleItem:
     published_at_source: str | None = None  # jsonld | meta | url | feed | sitemap | text
     text: str = ""
     description: str | None = None
+    standfirst: str | None = None  # the lead paragraph shown on the page (text starts with it)
+    paywalled: bool = False  # the page declares itself subscriber-only
+    text_source: str = "page"  # "page" | "feed" (a teaser from the feed: the page was refused)
     # duplicate fingerprints of `text`, computed beside extraction for the dedup stage
     text_prints: TextPrints | None = None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     func,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -58,6 +60,12 @@ class Outlet(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # -- registry metadata (docs/sources.md "Outlet metadata"), refreshed by every crawl --
+    country: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[str | None] = mapped_column(String(64))  # comma-separated ISO 639 codes
+    kind: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    state_affiliated: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -79,6 +87,9 @@ class Article(Base):
     language_prob: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    standfirst: Mapped[str | None] = mapped_column(Text)  # visible lead paragraph; text starts with it
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    text_source: Mapped[str] = mapped_column(String(8), default="page", server_default="page")  # page | feed
     text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     discovered_via: Mapped[str | None] = mapped_column(String(16))

@@ -26,6 +26,9 @@ from storage.models import (
     utcnow,
 )
 
+# The registry's outlet metadata as the outlets table stores it (languages comma-separated).
+OUTLET_METADATA = ("country", "languages", "kind", "owner", "state_affiliated")
+
 RUN_COUNTERS = (
     "requests",
     "pages_fetched",
@@ -53,6 +56,9 @@ class ArticleRecord:
     published_at: datetime | None = None
     published_at_source: str | None = None
     description: str | None = None
+    standfirst: str | None = None
+    paywalled: bool = False
+    text_source: str = "page"  # "page" | "feed"
     language: str | None = None
     language_prob: float | None = None
     text_hash: str | None = None
@@ -75,16 +81,24 @@ class SaveResult:
 # -- outlets and runs ---------------------------------------------------------------------
 
 
-def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
-    """Insert missing outlets (id -> name) and refresh the names of known ones.
+def ensure_outlets(
+    session: Session, outlets: Mapping[str, str], metadata: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """Insert missing outlets (id -> name) and refresh the names of known ones, with their
+    registry metadata (id -> column -> value, the columns of OUTLET_METADATA) when given.
 
     Safe when several crawls start at once on one database (scaled-out workers): the missing
     outlets go in one INSERT that skips any a concurrent crawl inserted first.
     """
+    metadata = metadata or {}
     known = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(list(outlets))))}
     for oid, outlet in known.items():
         outlet.name = outlets[oid]
-    missing = [{"id": oid, "name": outlets[oid]} for oid in sorted(outlets) if oid not in known]
+        for column, value in metadata.get(oid, {}).items():
+            setattr(outlet, column, value)
+    missing = [
+        {"id": oid, "name": outlets[oid], **metadata.get(oid, {})} for oid in sorted(outlets) if oid not in known
+    ]
     if missing:
         table = Outlet.__table__
         session.execute(dialect_insert(session, table).on_conflict_do_nothing(index_elements=[table.c.id]), missing)
@@ -198,6 +212,9 @@ _UPDATABLE = (
     "published_at",
     "published_at_source",
     "description",
+    "standfirst",
+    "paywalled",
+    "text_source",
     "language",
     "language_prob",
     "text",
@@ -221,7 +238,9 @@ def save_article(
         if article is None:  # lost a race with a concurrent crawl: the row exists now
             return save_article(session, record, run_id)
         outcome = "new"
-    elif article.text != record.text or article.title != record.title:
+    elif record.text_source == "feed" and article.text_source == "page":
+        outcome = "unchanged"  # a feed teaser never replaces the page's text
+    elif article.text != record.text or article.title != record.title or article.text_source != record.text_source:
         for name in _UPDATABLE:
             setattr(article, name, getattr(record, name))
         article.updated_at = utcnow()
