@@ -140,7 +140,9 @@ def demo(db_path: str) -> None:
 
 @main.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "geojson"]), default="jsonl", show_default=True
+)
 @click.option("--since", type=SINCE, help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
 @click.option("--until", type=UNTIL, help="Published before (a bare date includes that whole day).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
@@ -157,12 +159,13 @@ def export(
     concepts: tuple[str, ...],
     out: str,
 ) -> None:
-    """Write stored articles as JSONL, CSV or Parquet (the contract: README, "The export contract").
+    """Write stored articles as JSONL, CSV or Parquet (the contract: README, "The export contract"),
+    or their places as GeoJSON (one Point feature per article and place).
 
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """
     from sahel_crawler.commands.common import article_filter, writing_to
-    from sahel_crawler.exporting import WRITERS, article_record, write_parquet
+    from sahel_crawler.exporting import WRITERS, article_record, write_geojson, write_parquet
     from storage.repository import iter_articles
 
     if fmt == "parquet" and out == "-":
@@ -177,12 +180,15 @@ def export(
         if fmt == "parquet":
             with user_errors():
                 count = write_parquet(records, out)
+        elif fmt == "geojson":
+            with click.open_file(out, "w", encoding="utf-8") as stream:
+                count = write_geojson(iter_articles(session, flt), stream)
         else:
             with click.open_file(out, "w", encoding="utf-8") as stream:
                 count = WRITERS[fmt](records, stream)
     engine.dispose()
     if out != "-":
-        click.echo(f"wrote {count} articles to {out}", err=True)
+        click.echo(f"wrote {count} {'place features' if fmt == 'geojson' else 'articles'} to {out}", err=True)
 
 
 @main.command()
@@ -221,7 +227,7 @@ def runs(db_url: str, limit: int) -> None:
     help="A setting; SAHEL_EXTRACT_TIMEOUT is the time limit of one article (seconds).",
 )  # fmt: skip
 def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: tuple[str, ...]) -> None:
-    """Recompute the keyword hits of stored articles after a lexicon change.
+    """Recompute the keyword hits and place hits of stored articles after a lexicon change.
 
     An article whose flagging takes longer than SAHEL_EXTRACT_TIMEOUT (the crawl's limit per
     page) keeps its hits, is named in a warning and counted as skipped; the others go on.
@@ -231,6 +237,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
     from sahel_crawler.crawl import check_setting_types, crawl_settings
     from sahel_crawler.lexicon import load_lexicon
     from sahel_crawler.lexicon.reflag import reflag_articles
+    from sahel_crawler.places import load_gazetteer
 
     settings = crawl_settings(overrides=parse_overrides(overrides))
     with user_errors():
@@ -247,11 +254,13 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
         on_skip=lambda url, why: click.echo(
             f"warning: skipped {url}: flagging {why} (SAHEL_EXTRACT_TIMEOUT)", err=True
         ),
+        gazetteer=load_gazetteer() if settings.getbool("SAHEL_PLACES_ENABLED") else None,
     )
     engine.dispose()
     click.echo(
         f"reflagged {counts.articles} articles with lexicon {lex.version}: "
-        f"{counts.changed} changed, {counts.flagged} flagged, {counts.skipped} skipped over the time limit"
+        f"{counts.changed} changed, {counts.flagged} flagged, {counts.placed} placed, "
+        f"{counts.skipped} skipped over the time limit"
     )
 
 
