@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sahel_crawler.lexicon import ConceptHit, article_text
@@ -25,12 +26,16 @@ class PlaceHit:
 
 def resolve(hits: list[ConceptHit], gazetteer: Gazetteer) -> list[PlaceHit]:
     """The place hits among `hits`: a name shared by several places goes to the one whose
-    country the article names, or to which its other places belong; otherwise it stays unresolved."""
+    country the article names most (the country's own name and its other places' names, by
+    mentions); a tie, or no such country, leaves it unresolved."""
     named = [(hit, gazetteer.by_name[hit.concept]) for hit in hits if hit.concept in gazetteer.by_name]
-    countries = {places[0].country for _, places in named if len(places) == 1}
+    support: Counter[str] = Counter()
+    for hit, places in named:
+        if len(places) == 1:
+            support[places[0].country] += hit.count
     result = []
     for hit, candidates in named:
-        place = _choose(candidates, countries)
+        place = _choose(candidates, support)
         result.append(
             PlaceHit(
                 name=hit.concept,
@@ -47,11 +52,12 @@ def resolve(hits: list[ConceptHit], gazetteer: Gazetteer) -> list[PlaceHit]:
     return result
 
 
-def _choose(candidates: list[Place], countries: set[str]) -> Place | None:
+def _choose(candidates: list[Place], support: Counter[str]) -> Place | None:
     if len(candidates) == 1:
         return candidates[0]
-    supported = [p for p in candidates if p.country in countries]
-    return supported[0] if len(supported) == 1 else None
+    ranked = sorted(candidates, key=lambda p: support[p.country], reverse=True)
+    best, runner_up = support[ranked[0].country], support[ranked[1].country]
+    return ranked[0] if best > runner_up else None
 
 
 def find_places(gazetteer: Gazetteer, title: str | None, text: str | None) -> list[PlaceHit]:
