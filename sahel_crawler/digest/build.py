@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sahel_crawler.digest.period import Period, local_midnight
+from sahel_crawler.digest.places import PlaceCount, period_places
 from sahel_crawler.digest.safety import clean_text
 from storage.models import Article, ArticleAlias, CrawlError, KeywordHit, Outlet
 
@@ -105,6 +106,7 @@ class Digest:
     languages: dict[str, int]  # flagged articles per language
     history: History
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    places: tuple[PlaceCount, ...] = ()  # resolved places of the period's articles, most stories first
 
     @property
     def story_count(self) -> int:
@@ -175,6 +177,7 @@ def build_digest(
         languages=dict(sorted(Counter(h.language or "und" for h in flagged_articles.values()).items())),
         history=history,
         filters={"concepts": concepts, "languages": languages},
+        places=period_places(session, period, languages),
     )
 
 
