@@ -3,6 +3,7 @@ storage, the `places` export key, the GeoJSON export, `sahel reflag` and daily_p
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import math
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import geojson
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -20,9 +22,10 @@ from sahel_crawler.places import find_places, load_gazetteer
 from sahel_crawler.replay import ReplayServer
 from storage import repository as repo
 from storage.db import open_database, session_factory
-from tests.conftest import crawl_replay, run_sahel
+from tests.conftest import REPO, crawl_replay, run_sahel
 from tests.test_postgres_storage import BACKENDS, throwaway_database
 
+METADATA = REPO / "sahel_crawler" / "datasette_metadata.yml"
 # Reference coordinates (lat, lon) typed from the towns' Wikipedia articles, not from GeoNames.
 REFERENCE = {"kidal": (18.4411, 1.4078), "gao": (16.2666, -0.0400), "djibo": (14.1022, -1.6306)}
 
@@ -196,3 +199,24 @@ def test_daily_place_counts(backend: str, tmp_path: Path, request: pytest.Fixtur
     ]
     kidal = next(r for r in rows if r[1] == "kidal")
     assert km((kidal[4], kidal[5]), REFERENCE["kidal"]) < 10
+
+
+@pytest.mark.slow
+def test_datasette_maps_the_daily_place_counts(crawled: dict) -> None:
+    datasette_app = pytest.importorskip("datasette.app")
+    pytest.importorskip("datasette_cluster_map")
+    metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+
+    async def fetch() -> tuple[str, list[dict], str]:
+        ds = datasette_app.Datasette([str(crawled["db"])], metadata=metadata)
+        page = await ds.client.get("/sahel/daily_place_counts")
+        rows = await ds.client.get("/sahel/daily_place_counts.json?_shape=array&place_id=kidal")
+        query = await ds.client.get("/sahel/places_last_week")
+        assert page.status_code == rows.status_code == query.status_code == 200
+        return page.text, rows.json(), query.text
+
+    page, rows, query = asyncio.run(fetch())
+    for html in (page, query):
+        assert "datasette-cluster-map.js" in html
+        assert 'DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = "latitude"' in html
+    assert rows and all(km((r["latitude"], r["longitude"]), REFERENCE["kidal"]) < 10 for r in rows)
