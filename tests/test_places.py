@@ -220,3 +220,13 @@ def test_datasette_maps_the_daily_place_counts(crawled: dict) -> None:
         assert "datasette-cluster-map.js" in html
         assert 'DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN = "latitude"' in html
     assert rows and all(km((r["latitude"], r["longitude"]), REFERENCE["kidal"]) < 10 for r in rows)
+
+
+def test_keyword_benchmark_reports_the_cost_of_place_hits(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.keywords import main
+
+    result = main(["--docs", "40"])
+    rows = {r["lexicon"]: r for r in result["rows"]}
+    assert rows["bundled+places"]["hits"] > rows["bundled"]["hits"]
+    assert rows["bundled+places"]["ms_per_doc"] > rows["bundled"]["ms_per_doc"]
+    assert "place hits add" in capsys.readouterr().out
