@@ -158,6 +158,7 @@ class StoragePipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
+        self.crawler: Any = None  # set by from_crawler: its spider names the outlets crawled
         self.engine: Engine | None = None
         self.Session: sessionmaker[Session] | None = None
         self.run_id: int | None = None
@@ -181,6 +182,7 @@ class StoragePipeline:
             batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS"),
             run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.page_failed, signal=page_failed)
         return pipeline
@@ -189,6 +191,9 @@ class StoragePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Connect, record the start of the run and, in a running crawl, start the database thread."""
+        # The spider knows the outlets for sure: its arguments (`scrapy crawl news -a outlets=meo`)
+        # are read when it is made, after this stage. Scrapy no longer passes it here.
+        spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         if spider is not None and getattr(spider, "outlets", None):
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
         self.engine = open_database(self.db_url)

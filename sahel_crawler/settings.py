@@ -88,6 +88,18 @@ SAHEL_DIGEST_FROM: str | None = os.environ.get("SAHEL_DIGEST_FROM") or None
 SAHEL_DIGEST_TO: str = os.environ.get("SAHEL_DIGEST_TO", "")
 # Time zone whose days a digest covers ("yesterday" is computed in it).
 SAHEL_DIGEST_TZ: str = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
+# -- Watch rules and alerts (docs/alerts.md) --
+# The watch rules file `sahel alerts run` and `sahel crawl --watch` read by default.
+SAHEL_WATCH_PATH: str | None = os.environ.get("SAHEL_WATCH_PATH") or None
+# Sender address of alert emails (sent through SAHEL_SMTP_URL).
+SAHEL_ALERT_FROM: str | None = os.environ.get("SAHEL_ALERT_FROM") or SAHEL_DIGEST_FROM
+# A failed delivery is retried on a later run, after this many seconds, doubling up to the maximum.
+SAHEL_ALERT_RETRY_SECONDS = 60.0
+SAHEL_ALERT_RETRY_MAX_SECONDS = 21600.0
+# Seconds a webhook receiver has to answer.
+SAHEL_WEBHOOK_TIMEOUT = 10.0
+# Entries an alert feed holds (the rule's latest alerts).
+SAHEL_FEED_ENTRIES = 100
 # Seconds between progress lines.
 SAHEL_PROGRESS_INTERVAL = 5.0
 # Allocations between collections of the garbage collector's youngest generation during a crawl
@@ -196,3 +208,5 @@ STATS_DUMP = False  # the crawl run record keeps the counters; the full dump is 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "sahel_crawler.logformatter.SahelLogFormatter"
+# `scrapy crawl` refuses a bad outlet or setting with one line, as `sahel crawl` does.
+COMMANDS_MODULE = "sahel_crawler.scrapy_commands"

@@ -99,6 +99,12 @@ def known_outlet_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Outlet.id).order_by(Outlet.id)))
 
 
+def known_languages(session: Session) -> list[str]:
+    """The language codes of the stored articles, lower-case and sorted."""
+    codes = session.scalars(select(func.lower(Article.language)).where(Article.language.is_not(None)).distinct())
+    return sorted(set(codes))
+
+
 def start_run(
     session: Session,
     outlet_ids: Iterable[str],

@@ -65,7 +65,6 @@ _WORD = re.compile(r"[^\W_]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 # The forms a normalised query word matches (sahel_crawler.text.arabic.word_variants).
 WordVariants = Callable[[str], list[str]]
-SEARCH_OPERATORS = frozenset({"OR", "AND", "NOT"})  # refused, see `unsupported_operator`
 SNIPPET_WORDS = 24
 # On PostgreSQL, a query matching more articles than this ranks the newest of them only:
 # ts_rank_cd reads every candidate's tsvector, and ranking every match of a very common word
@@ -165,24 +164,6 @@ def parse_query(query: str) -> list[list[str]]:
     terms = [_WORD.findall(phrase) for phrase in _PHRASE.findall(query)]
     terms += [[word] for word in _WORD.findall(_PHRASE.sub(" ", query))]
     return [term for term in terms if term]
-
-
-def unsupported_operator(query: str) -> str | None:
-    """The first search-engine operator in a query as the user typed it (before folding), or
-    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, or a * anywhere.
-
-    The search finds articles containing every word: these would silently be taken as words
-    (or dropped), so the caller refuses them. Lower-case or, and, not are words (French "or",
-    English "not"), and so is anything inside a "quoted phrase" except a *.
-    """
-    if "*" in query:
-        return "*"
-    for token in _PHRASE.sub(" ", query).split():
-        if token in SEARCH_OPERATORS:
-            return token
-        if token.startswith("-") and _WORD.search(token):
-            return token
-    return None
 
 
 def _fts5_query(terms: list[list[str]], word_variants: WordVariants) -> str:

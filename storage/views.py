@@ -60,7 +60,7 @@ VIEWS_V1: dict[str, str] = {
     """,
 }
 
-# Places on a map (migration 0006): one row per UTC day and resolved place, with its coordinates.
+# Places on a map (migration 0007): one row per UTC day and resolved place, with its coordinates.
 VIEWS_PLACES: dict[str, str] = {
     "daily_place_counts": """
         SELECT {day} AS day, p.place_id, p.place_kind, p.latitude, p.longitude,

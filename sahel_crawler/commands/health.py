@@ -9,8 +9,10 @@ from typing import Any
 
 import click
 
-from sahel_crawler.commands.common import db_option, user_errors
-from storage.db import open_database, read_only, session_factory
+from sahel_crawler.commands.common import db_option, reading_database
+from sahel_crawler.commands.tables import print_table
+from sahel_crawler.interrupted import try_close_dead_runs
+from storage.db import session_factory, writable
 
 # The longest --silent-after: ten years (a timedelta of 1e12 hours, or inf, cannot be made).
 MAX_SILENT_HOURS = 24 * 3653
@@ -48,16 +50,18 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
 
     Example: sahel health --silent-after 12
     """
-    from sahel_crawler.interrupted import try_close_dead_runs
+    from storage.alerts import failed_deliveries
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
-    with user_errors():
-        engine = open_database(db_url)
-    try_close_dead_runs(engine)
-    with session_factory(read_only(engine))() as session:
-        report = outlet_health(session, thresholds=limits)
-    engine.dispose()
+    with reading_database(db_url) as engine:
+        try_close_dead_runs(writable(engine))
+        with session_factory(engine)() as session:
+            report = outlet_health(session, thresholds=limits)
+            failed = failed_deliveries(session)
+    if failed:  # on standard error beside the JSON lines, below the table otherwise
+        notice = f"{failed} alert deliver{'y' if failed == 1 else 'ies'} failed, retried later (sahel alerts list)"
+        click.echo(notice, err=as_json)
     if as_json:
         for h in report:
             record = {
@@ -75,14 +79,31 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
             }
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    click.echo(
-        f"{'outlet':<16} {'last success (UTC)':<18} {'new 24h':>7} {'runs':>5} {'failed':>7} "
-        f"{'errors':>7} {'median chars':>13}  flags"
+    columns = (
+        ("outlet", "left"),
+        ("last success (UTC)", "left"),
+        ("new 24h", "right"),
+        ("runs", "right"),
+        ("failed", "right"),
+        ("errors", "right"),
+        ("median chars (newest/before)", "right"),
+        ("flags", "left"),
     )
-    for h in report:
-        rate = f"{h.error_rate:.0%}" if h.error_rate is not None else "-"
-        chars = f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}"
-        click.echo(
-            f"{h.outlet:<16} {_when(h.last_success):<18} {h.articles_in_window:>7} {h.runs_in_window:>5} "
-            f"{rate:>7} {h.page_errors_in_window:>7} {chars:>13}  {', '.join(h.flags) or 'ok'}"
+    rows = [
+        (
+            h.outlet,
+            _when(h.last_success),
+            h.articles_in_window,
+            h.runs_in_window,
+            f"{h.error_rate:.0%}" if h.error_rate is not None else "-",
+            h.page_errors_in_window,
+            f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}",
+            ", ".join(h.flags) or "ok",
         )
+        for h in report
+    ]
+    print_table(columns, rows)
+    click.echo(
+        f"median chars: median text length of the outlet's {limits.recent_size} newest articles / "
+        f"of the {limits.baseline_size} before them (- with fewer than {limits.min_samples})"
+    )

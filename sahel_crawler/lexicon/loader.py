@@ -23,7 +23,7 @@ from sahel_crawler.config_errors import shown, validated
 from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.lexicon.matcher import Matcher
 from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
-from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.fold import MappedText, fold_key
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -41,6 +41,10 @@ class Lexicon:
     def match(self, text: str, *, language: str | None = None) -> list[ConceptHit]:
         """Concepts flagged in ``text``, in order of first appearance (see `Matcher.match`)."""
         return self._matcher.match(text, language)
+
+    def concept_spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every match of a concept in the folded text `mapped`: (concept, start, end), by start."""
+        return self._matcher.spans(mapped)
 
     def concept_ids(self, names: Iterable[str]) -> tuple[str, ...]:
         """The concept ids `names` stand for, in any case (ids are lower case: JNIM is jnim).

@@ -125,7 +125,15 @@ class Matcher:
         matches = self._raw_matches(mapped, lang)
         if not matches:
             return []
-        return self._resolve(matches, mapped)
+        return _summarise(self._resolve(matches), mapped)
+
+    def spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every kept match in the folded text `mapped` (from `fold`): (concept, start, end) in
+        folded offsets, by start; the matches `match` summarises, for proximity queries."""
+        if self._empty or not mapped.text:
+            return []
+        kept = self._resolve(self._raw_matches(mapped, None))
+        return sorted((m.entry.concept, m.start, m.end) for m in kept)
 
     def _raw_matches(self, mapped: MappedText, lang: str | None) -> list[_Match]:
         norm = mapped.text
@@ -164,7 +172,7 @@ class Matcher:
                     found.append(_Match(start, end, entry))
         return found
 
-    def _resolve(self, matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+    def _resolve(self, matches: list[_Match]) -> list[_Match]:
         context: dict[tuple[Kind, str], list[tuple[int, int]]] = {}
         hits: list[_Match] = []
         for m in matches:
@@ -181,7 +189,7 @@ class Matcher:
         hits = [m for m in hits if not inside(m, "exclude")]
         kept = _outermost(hits)
         strong = {m.entry.concept for m in kept if not m.entry.weak or inside(m, "confirm")}
-        final = [
+        return [
             m
             for m in kept
             if not m.entry.weak
@@ -189,7 +197,6 @@ class Matcher:
             or inside(m, "confirm")
             or any(n in strong for n in m.entry.needs)
         ]
-        return _summarise(final, mapped)
 
 
 class _Spans:

@@ -13,6 +13,7 @@ from sahel_crawler.lexicon.flagging import flag_article
 from sahel_crawler.lexicon.loader import Lexicon
 from sahel_crawler.lexicon.time_limit import TimeLimitExceeded, time_limit
 from sahel_crawler.places import Gazetteer, PlaceHit, find_places
+from storage.alerts import requeue_articles
 from storage.models import Article
 from storage.repository import replace_keyword_hits, replace_place_hits
 
@@ -70,7 +71,10 @@ def reflag_articles(
                     continue
                 before = {hit.concept_id for hit in article.keyword_hits}
                 replace_keyword_hits(session, article.id, [dataclasses.asdict(h) for h in hits], lexicon.version)
-                counts.changed += before != {h.concept for h in hits}
+                changed = before != {h.concept for h in hits}
+                if changed:  # watch rules evaluate it again (docs/alerts.md)
+                    requeue_articles(session, [article.id])
+                counts.changed += changed
                 counts.flagged += bool(hits)
                 if places is not None:
                     replace_place_hits(session, article.id, [dataclasses.asdict(p) for p in places])

@@ -1,7 +1,7 @@
 """Place hits per article (place_hits) and the analysts' view daily_place_counts.
 
-Revision ID: 0006_place_hits
-Revises: 0005_search_index_format
+Revision ID: 0007_place_hits
+Revises: 0006_alerts
 Create Date: 2026-12-04
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from storage.views import VIEWS_PLACES, create_views, drop_views
 
-revision: str = "0006_place_hits"
-down_revision: str | None = "0005_search_index_format"
+revision: str = "0007_place_hits"
+down_revision: str | None = "0006_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
