@@ -128,9 +128,13 @@ def test_the_demo_digest_shows_kidal_gao_and_djibo(tmp_path: Path) -> None:
     table = result.stdout.split("## Places", 1)[1].split("\n## ", 1)[0]
     for name in ("Kidal", "Gao", "Djibo"):
         assert f"| {name} | locality |" in table
-    html = tmp_path / "digest.html"
-    written = run_sahel("digest", "--db", f"sqlite:///{db}", "--format", "html", "--out", str(html))
+    # the closing lines say how to get the HTML digest with its map
+    (suggested,) = [line.split("   (")[0].split() for line in result.stdout.splitlines() if "--format html" in line]
+    assert suggested[:2] == ["sahel", "digest"]
+    written = run_sahel(*suggested[1:])
     assert written.returncode == 0, written.stderr
+    html = Path(suggested[suggested.index("--out") + 1])
+    assert html == tmp_path / "digest.html"
     page = lxml.html.fromstring(html.read_text(encoding="utf-8"))
     svg = lxml.etree.fromstring(lxml.html.tostring(page.xpath("//figure[@id='map']/svg")[0]))
     places = _places(svg)
