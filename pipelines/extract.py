@@ -26,6 +26,7 @@ from pipelines.page_task import PageSettings, ProcessedPage, init_worker, proces
 from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
+from sahel_crawler.places import load_gazetteer
 from sahel_crawler.shutdown import StopOnce
 from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
@@ -64,7 +65,7 @@ class ExtractionPipeline:
     hits are those of the lexicon loaded when the crawl starts (a lexicon that does not validate
     stops the crawl before any page is fetched). CPU milliseconds spent go to stats
     `sahel/time_ms/extract`, `sahel/time_ms/language`, `sahel/time_ms/dedup_prints` and
-    `sahel/time_ms/keywords`.
+    `sahel/time_ms/keywords` and `sahel/time_ms/places`.
 
     Settings:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
@@ -82,6 +83,7 @@ class ExtractionPipeline:
         SAHEL_CHALLENGE_MAX_CHARS    a page this short, served identically on
         SAHEL_CHALLENGE_MIN_PAGES    this many article URLs of an outlet, is a bot challenge:
                                      `blocked`, the feed's teaser stored instead when there is one.
+        SAHEL_PLACES_ENABLED         False: no place hits during the crawl.
     """
 
     # What runs per page in a worker: a module-level function, as workers receive it by reference.
@@ -117,9 +119,8 @@ class ExtractionPipeline:
             max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS"),
             language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS"),
             languages=detect_languages_setting(s),
-            lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
-            if s.getbool("SAHEL_KEYWORDS_ENABLED")
-            else None,
+            lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None) if s.getbool("SAHEL_KEYWORDS_ENABLED") else None,
+            gazetteer=load_gazetteer() if s.getbool("SAHEL_PLACES_ENABLED") else None,
             caps=FieldCaps(
                 title=s.getint("SAHEL_MAX_TITLE_CHARS"),
                 author=s.getint("SAHEL_MAX_AUTHOR_CHARS"),
@@ -217,6 +218,7 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/language", page.language_ms)
         self.stats.inc_value("sahel/time_ms/dedup_prints", page.prints_ms)
         self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
+        self.stats.inc_value("sahel/time_ms/places", page.places_ms)
         extracted = page.extracted
         if extracted is None:
             reason = page.no_text_reason or "no article text found"
@@ -231,6 +233,8 @@ class ExtractionPipeline:
         if lexicon is not None:
             item.keyword_hits = [dataclasses.asdict(hit) for hit in page.keyword_hits]
             item.lexicon_version = lexicon.version
+        if self.settings.gazetteer is not None:
+            item.place_hits = [dataclasses.asdict(hit) for hit in page.place_hits]
         item.description = extracted.description
         item.standfirst = extracted.standfirst
         item.paywalled = extracted.paywalled

@@ -1,7 +1,7 @@
 """The extraction stage's work on one page, as it runs in a worker process.
 
 All the text work of a page: extraction, language detection, the duplicate fingerprints, the
-keyword hits and the folded search-index text. The crawler process runs Scrapy, the duplicate
+keyword hits, the place hits and the folded search-index text. The crawler process runs Scrapy, the duplicate
 index and the database writes on one interpreter lock, and it is what limits a crawl's speed;
 everything that only needs the page's text is done here instead, on the other cores.
 
@@ -28,6 +28,7 @@ from sahel_crawler.extraction import (
 )
 from sahel_crawler.extraction.scoring import shingles
 from sahel_crawler.lexicon import ConceptHit, Lexicon, flag_article
+from sahel_crawler.places import Gazetteer, PlaceHit, find_places
 from sahel_crawler.text.index import search_text
 from storage.documents import contains_standfirst
 
@@ -68,6 +69,8 @@ class ProcessedPage:
     search_text: str | None = None
     keywords_ms: float = 0.0  # CPU time of keyword flagging and of the search text, in the worker
     no_text_reason: str | None = None  # why `extracted` is None, in words
+    place_hits: tuple[PlaceHit, ...] = ()  # found with the crawl's gazetteer (none without one)
+    places_ms: float = 0.0  # CPU time of place finding, in the worker
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class PageSettings:
     languages: tuple[str, ...] | None = DEFAULT_LANGUAGES  # None: every langdetect profile
     lexicon: Lexicon | None = None  # None: no keyword flagging
     caps: FieldCaps | None = None  # None: fields kept whole
+    gazetteer: Gazetteer | None = None  # None: no place hits
 
 
 _settings: PageSettings | None = None  # set in each worker by `init_worker`
@@ -155,4 +159,19 @@ def _finished(extracted: ExtractedArticle, extract_ms: float, settings: PageSett
     hits = tuple(flag_article(settings.lexicon, extracted.title, text)) if settings.lexicon is not None else ()
     indexed = search_text(extracted.title, extracted.description, text)
     keywords_ms = (time.process_time() - start) * 1000
-    return ProcessedPage(extracted, language, prints, extract_ms, language_ms, prints_ms, hits, indexed, keywords_ms)
+    start = time.process_time()
+    places = tuple(find_places(settings.gazetteer, extracted.title, text)) if settings.gazetteer is not None else ()
+    places_ms = (time.process_time() - start) * 1000
+    return ProcessedPage(
+        extracted,
+        language,
+        prints,
+        extract_ms,
+        language_ms,
+        prints_ms,
+        hits,
+        indexed,
+        keywords_ms,
+        place_hits=places,
+        places_ms=places_ms,
+    )

@@ -82,6 +82,7 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
         signature=item.minhash,
         keyword_hits=list(item.keyword_hits),
         lexicon_version=item.lexicon_version,
+        place_hits=item.place_hits,
         search_text=item.search_text,
     )
 

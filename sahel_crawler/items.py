@@ -58,6 +58,8 @@ class ArticleItem:
     # one dict per matched concept: concept, form, count, first_offset, snippet
     keyword_hits: list[dict[str, Any]] = field(default_factory=list)
     lexicon_version: str | None = None
+    # one dict per place name found (sahel_crawler.places.PlaceHit fields); None: not looked for
+    place_hits: list[dict[str, Any]] | None = None
     # the search-index text of title, description and text, folded (made beside extraction;
     # None: storage folds it)
     search_text: str | None = None

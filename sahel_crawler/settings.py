@@ -24,6 +24,8 @@ SAHEL_OUTLETS: list[str] = []
 # Keyword lexicon (YAML); None means the bundled lexicon.
 SAHEL_LEXICON_PATH: str | None = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
+# Place hits with the bundled gazetteer (sahel_crawler/places, docs/places.md).
+SAHEL_PLACES_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
 SAHEL_LANGUAGE_PREFIX_CHARS = 400

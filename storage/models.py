@@ -104,6 +104,9 @@ class Article(Base):
     keyword_hits: Mapped[list[KeywordHit]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="KeywordHit.concept_id"
     )
+    place_hits: Mapped[list[PlaceHit]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="PlaceHit.name_id"
+    )
 
     @hybrid_property
     def dated_at(self) -> datetime:
@@ -146,6 +149,31 @@ class KeywordHit(Base):
     article: Mapped[Article] = relationship(back_populates="keyword_hits")
 
     __table_args__ = (Index("ix_keyword_hits_concept", "concept_id"),)
+
+
+class PlaceHit(Base):
+    """One gazetteer place name found in one article, with the place it resolved to.
+
+    `place_id` is NULL (and so are the coordinates) when the name stays ambiguous; the columns
+    `place_kind`, `latitude` and `longitude` copy the gazetteer entry the hit was resolved with.
+    """
+
+    __tablename__ = "place_hits"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    name_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the name concept
+    place_id: Mapped[str | None] = mapped_column(String(64))
+    place_kind: Mapped[str | None] = mapped_column(String(16))  # locality | country
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    form: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    first_offset: Mapped[int] = mapped_column(Integer)  # character offset in title + "\n\n" + text
+    snippet: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="place_hits")
+
+    __table_args__ = (Index("ix_place_hits_place", "place_id"),)
 
 
 class ArticleSignature(Base):
