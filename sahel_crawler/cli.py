@@ -26,6 +26,7 @@ from sahel_crawler.commands.reflag import reflag
 from sahel_crawler.commands.runs import runs
 from sahel_crawler.commands.schedule import schedule
 from sahel_crawler.commands.search import search_command
+from sahel_crawler.commands.sources import sources
 
 
 class SahelGroup(click.Group):
@@ -50,6 +51,7 @@ def main() -> None:
 
 for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command, alerts):
     main.add_command(command)
+main.add_command(sources)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ SAHEL_OUTLETS: list[str] = []
 # Keyword lexicon (YAML); None means the bundled lexicon.
 SAHEL_LEXICON_PATH: str | None = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
+# Place hits with the bundled gazetteer (sahel_crawler/places, docs/places.md).
+SAHEL_PLACES_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
 SAHEL_LANGUAGE_PREFIX_CHARS = 400
@@ -129,6 +131,12 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 with Retry-After holds that host's requests for as long as it asks, up to this.
+SAHEL_RETRY_AFTER_MAX_SECONDS = 120
+# A page of at most this many characters served alike on this many article URLs of one outlet is
+# a bot challenge (recorded as `blocked`); real article pages are far longer.
+SAHEL_CHALLENGE_MAX_CHARS = 20_000
+SAHEL_CHALLENGE_MIN_PAGES = 3
 
 # -- Hardening (Scrapy's security docs and advisories) --------------------------------------
 TELNETCONSOLE_ENABLED = False
@@ -170,6 +178,8 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.robots.RobotsSizeCapMiddleware": 75,
     # above RetryMiddleware (550): a lookup the resolver refused is reported as `internal`, not retried
     "sahel_crawler.resolver.RefusedLookupMiddleware": 560,
+    # above RetryMiddleware (550): it sees a 429/503's Retry-After before the retry is scheduled
+    "sahel_crawler.retryafter.RetryAfterMiddleware": 570,
 }
 # Host names are judged by the answer the connection uses: the resolver fails the lookup of a
 # name that resolves to an internal address (not in SAHEL_ALLOWED_PRIVATE_HOSTS), so a name

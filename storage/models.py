@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     func,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -58,6 +60,12 @@ class Outlet(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # -- registry metadata (docs/sources.md "Outlet metadata"), refreshed by every crawl --
+    country: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[str | None] = mapped_column(String(64))  # comma-separated ISO 639 codes
+    kind: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    state_affiliated: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -79,6 +87,9 @@ class Article(Base):
     language_prob: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    standfirst: Mapped[str | None] = mapped_column(Text)  # visible lead paragraph; text starts with it
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    text_source: Mapped[str] = mapped_column(String(8), default="page", server_default="page")  # page | feed
     text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     discovered_via: Mapped[str | None] = mapped_column(String(16))
@@ -92,6 +103,9 @@ class Article(Base):
     )
     keyword_hits: Mapped[list[KeywordHit]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="KeywordHit.concept_id"
+    )
+    place_hits: Mapped[list[PlaceHit]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="PlaceHit.name_id"
     )
 
     @hybrid_property
@@ -135,6 +149,31 @@ class KeywordHit(Base):
     article: Mapped[Article] = relationship(back_populates="keyword_hits")
 
     __table_args__ = (Index("ix_keyword_hits_concept", "concept_id"),)
+
+
+class PlaceHit(Base):
+    """One gazetteer place name found in one article, with the place it resolved to.
+
+    `place_id` is NULL (and so are the coordinates) when the name stays ambiguous; the columns
+    `place_kind`, `latitude` and `longitude` copy the gazetteer entry the hit was resolved with.
+    """
+
+    __tablename__ = "place_hits"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    name_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the name concept
+    place_id: Mapped[str | None] = mapped_column(String(64))
+    place_kind: Mapped[str | None] = mapped_column(String(16))  # locality | country
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    form: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    first_offset: Mapped[int] = mapped_column(Integer)  # character offset in title + "\n\n" + text
+    snippet: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="place_hits")
+
+    __table_args__ = (Index("ix_place_hits_place", "place_id"),)
 
 
 class ArticleSignature(Base):

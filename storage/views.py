@@ -79,6 +79,19 @@ VIEWS_V2: dict[str, str] = {
     """,
 }
 
+# Places on a map (migration 0009): one row per UTC day and resolved place, with its coordinates.
+VIEWS_PLACES: dict[str, str] = {
+    "daily_place_counts": """
+        SELECT {day} AS day, p.place_id, p.place_kind, p.latitude, p.longitude,
+               COUNT(*) AS articles,
+               COUNT(DISTINCT COALESCE(a.duplicate_of_id, a.id)) AS stories,
+               SUM(p.count) AS mentions
+        FROM place_hits p JOIN articles a ON a.id = p.article_id
+        WHERE p.place_id IS NOT NULL
+        GROUP BY {day}, p.place_id, p.place_kind, p.latitude, p.longitude
+    """,
+}
+
 # Indexes for the views' and analysts' common filters: (name, table, expressions).
 INDEXES_V1: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ix_articles_dated", "articles", ("COALESCE(published_at, fetched_at)",)),

@@ -68,7 +68,7 @@ def test_a_read_command_on_a_missing_database_exits_1_and_creates_nothing(
 
 def test_the_demo_ends_saying_how_to_reach_its_database(demo: tuple[Path, str]) -> None:
     db, stdout = demo
-    closing = stdout.strip().splitlines()[-6:]
+    closing = stdout.strip().splitlines()[-8:]
     assert closing[0] == f"database: {db}"
     assert any(f"sahel runs --db sqlite:///{db}" in line for line in closing)
     # the demo's own folders are made for it

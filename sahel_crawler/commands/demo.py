@@ -29,6 +29,9 @@ def next_steps(db_path: str) -> list[str]:
         f"  sahel health --db {db_url}",
         f'  sahel search "Mali" --db {db_url}',
         f"  sahel export --db {db_url} --format jsonl",
+        f"  sahel digest --db {db_url} --format html --out {Path(db_path).with_name('digest.html')}"
+        "   (with the map of places)",
+        f"  sahel export --db {db_url} --format geojson",
     ]
     return lines
 

@@ -1,4 +1,5 @@
-"""`sahel export`: stored articles as JSONL, CSV or Parquet (the contract: README)."""
+"""`sahel export`: stored articles as JSONL, CSV or Parquet (the contract: README), or their
+places as GeoJSON (docs/places.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from storage.db import session_factory
 
 @click.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "geojson"]), default="jsonl", show_default=True
+)
 @click.option("--since", type=SINCE, help="Published at or after (YYYY-MM-DD or ISO 8601, UTC).")
 @click.option("--until", type=UNTIL, help="Published before (a bare date includes that whole day).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet id (repeatable).")
@@ -40,11 +43,12 @@ def export(
     concepts: tuple[str, ...],
     out: str,
 ) -> None:
-    """Write stored articles as JSONL, CSV or Parquet (the contract: README, "The export contract").
+    """Write stored articles as JSONL, CSV or Parquet (the contract: README, "The export contract"),
+    or their places as GeoJSON (one Point feature per article and place).
 
     Example: sahel export --format jsonl --since 2026-11-01 --lang ar --out ar.jsonl
     """
-    from sahel_crawler.exporting import WRITERS, article_record, write_parquet
+    from sahel_crawler.exporting import WRITERS, article_record, write_geojson, write_parquet
     from storage.repository import iter_articles
 
     if fmt == "parquet" and out == "-":
@@ -58,8 +62,11 @@ def export(
             if fmt == "parquet":
                 with user_errors():
                     count = write_parquet(records, out)
+            elif fmt == "geojson":
+                with click.open_file(out, "w", encoding="utf-8") as stream:
+                    count = write_geojson(iter_articles(session, flt), stream)
             else:
                 with click.open_file(out, "w", encoding="utf-8") as stream:
                     count = WRITERS[fmt](records, stream)
     if out != "-":
-        click.echo(f"wrote {count} articles to {out}", err=True)
+        click.echo(f"wrote {count} {'place features' if fmt == 'geojson' else 'articles'} to {out}", err=True)

@@ -28,6 +28,13 @@ class Number(click.FloatRange):
         return number
 
 
+def _status(h: Any) -> str:
+    """The status word, with what the outlet answers and since when for a blocked one."""
+    if h.status == "blocked":
+        return f"blocked ({h.blocked_status} since {_when(h.blocked_since)} UTC)"
+    return ", ".join([h.status, *(f for f in h.flags if f != h.status)])
+
+
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
 
@@ -45,8 +52,10 @@ def _when(moment: datetime | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per outlet, one per line.")
 def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool) -> None:
     """Report per outlet: last successful crawl, articles and runs in the last 24 hours,
-    error rate, and flags: "silent" (nothing new for --silent-after hours) and "shrinking"
-    (extracted texts suddenly much shorter: its markup may have changed).
+    error rate, and a status: "blocked" (its article pages answer 401/403/429/451 since its
+    last readable page: the status and since when are shown), "failing" (most runs failed),
+    "silent" (nothing new for --silent-after hours), "shrinking" (extracted texts suddenly much
+    shorter: its markup may have changed) or "ok".
 
     Example: sahel health --silent-after 12
     """
@@ -76,6 +85,9 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
                 "recent_median_chars": h.recent_median_chars,
                 "usual_median_chars": h.baseline_median_chars,
                 "flags": h.flags,
+                "status": h.status,
+                "blocked_since": h.blocked_since.isoformat() if h.blocked_since else None,
+                "blocked_status": h.blocked_status,
             }
             click.echo(json.dumps(record, ensure_ascii=False))
         return
@@ -87,7 +99,7 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
         ("failed", "right"),
         ("errors", "right"),
         ("median chars (newest/before)", "right"),
-        ("flags", "left"),
+        ("status", "left"),
     )
     rows = [
         (
@@ -98,7 +110,7 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
             f"{h.error_rate:.0%}" if h.error_rate is not None else "-",
             h.page_errors_in_window,
             f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}",
-            ", ".join(h.flags) or "ok",
+            _status(h),
         )
         for h in report
     ]

@@ -1,4 +1,4 @@
-"""`sahel reflag`: recompute stored articles' keyword hits after a lexicon change."""
+"""`sahel reflag`: recompute stored articles' keyword hits and place hits after a lexicon change."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from storage.db import open_database, session_factory
     help="A setting; SAHEL_EXTRACT_TIMEOUT is the time limit of one article (seconds).",
 )  # fmt: skip
 def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: tuple[str, ...]) -> None:
-    """Recompute the keyword hits of stored articles after a lexicon change.
+    """Recompute the keyword hits and place hits of stored articles after a lexicon change.
 
     An article whose flagging takes longer than SAHEL_EXTRACT_TIMEOUT (the crawl's limit per
     page) keeps its hits, is named in a warning and counted as skipped; the others go on.
@@ -28,6 +28,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
     from sahel_crawler.crawl import crawl_settings
     from sahel_crawler.lexicon import load_lexicon
     from sahel_crawler.lexicon.reflag import reflag_articles
+    from sahel_crawler.places import load_gazetteer
     from sahel_crawler.setting_types import check_setting_types
 
     settings = crawl_settings(overrides=parse_overrides(overrides))
@@ -45,10 +46,12 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
             on_skip=lambda url, why: click.echo(
                 f"warning: skipped {url}: flagging {why} (SAHEL_EXTRACT_TIMEOUT)", err=True
             ),
+            gazetteer=load_gazetteer() if settings.getbool("SAHEL_PLACES_ENABLED") else None,
         )
     finally:
         engine.dispose()
     click.echo(
         f"reflagged {counts.articles} articles with lexicon {lex.version}: "
-        f"{counts.changed} changed, {counts.flagged} flagged, {counts.skipped} skipped over the time limit"
+        f"{counts.changed} changed, {counts.flagged} flagged, {counts.placed} placed, "
+        f"{counts.skipped} skipped over the time limit"
     )

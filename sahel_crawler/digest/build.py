@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sahel_crawler.digest.lead import lead_text
 from sahel_crawler.digest.pairs import ActorPair, actor_pairs
 from sahel_crawler.digest.period import Period, local_midnight
+from sahel_crawler.digest.places import PlaceCount, period_places
 from sahel_crawler.digest.safety import clean_text
 from storage.models import Article, ArticleAlias, CrawlError, KeywordHit, Outlet
 
@@ -133,6 +134,7 @@ class Digest:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stories: tuple[TopStory, ...] = ()  # every flagged story once, widest coverage first
     pairs: tuple[ActorPair, ...] = ()  # actors flagged in the same stories
+    places: tuple[PlaceCount, ...] = ()  # resolved places of the period's articles, most stories first
 
     @property
     def story_count(self) -> int:
@@ -211,6 +213,7 @@ def build_digest(
         filters={"concepts": concepts, "languages": languages},
         stories=_top_stories(session, in_period, order, labels),
         pairs=actor_pairs(hits, period.start, period.end, trend_bounds[-1], labels),
+        places=period_places(session, period, languages),
     )
 
 

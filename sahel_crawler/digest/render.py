@@ -6,6 +6,7 @@ raw HTML). Links are made only for http(s) URLs; anything else is shown as text.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import datetime
@@ -27,6 +28,7 @@ from sahel_crawler.digest.build import (
     Story,
     TopStory,
 )
+from sahel_crawler.digest.map import map_svg
 from sahel_crawler.digest.safety import safe_url
 
 FORMATS = ("markdown", "html", "json")
@@ -55,13 +57,22 @@ def render(digest: Digest, fmt: str) -> str:
         from sahel_crawler.digest.chart import chart_svg  # matplotlib is slow to import: only when drawing
 
         chart = chart_svg(digest.history)
+    place_map = map_svg(digest.places, map_language(digest)) if fmt == "html" else None
     template = _environment().get_template("digest.html" if fmt == "html" else "digest.md")
     return template.render(
         d=digest,
         chart=Markup(chart) if chart else None,  # our own matplotlib output, not crawled text
+        place_map=Markup(place_map) if place_map else None,  # gazetteer labels only, escaped
+        place_language=map_language(digest),
         spike_rule=f"at least {SPIKE_MIN_STORIES} stories and {SPIKE_RATIO:g}× the previous {TREND_DAYS}-day average",
         trend_days=TREND_DAYS,
     )
+
+
+def map_language(digest: Digest) -> str:
+    """The language places are labelled in: the digest's one selected language, else English."""
+    selected = digest.filters.get("languages") or ()
+    return selected[0] if len(selected) == 1 and selected[0] in ("ar", "fr", "en") else "en"
 
 
 def subject(digest: Digest) -> str:
@@ -113,6 +124,8 @@ def digest_json(digest: Digest) -> dict[str, Any]:
             "days": [d.isoformat() for d in digest.history.days],
             "concepts": {cid: list(counts) for cid, counts in digest.history.series.items()},
         },
+        # PlaceCount's fields are the schema's keys of a place
+        "places": [dataclasses.asdict(p) for p in digest.places],
     }
 
 

@@ -20,6 +20,9 @@ from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.middlewares import PrivateAddressError
 
+# Answers of an outlet that refuses the crawler (not a missing page): reported as "blocked".
+BLOCKED_STATUSES = frozenset({401, 403, 429, 451})
+
 # Scrapy's own refusals that are plain IgnoreRequest: told apart by their documented messages.
 _ROBOTS_MESSAGE = "Forbidden by robots.txt"
 _IGNORED_KINDS = (
@@ -68,6 +71,8 @@ def classify_failure(failure: Failure) -> tuple[str, str] | None:
     message = failure.getErrorMessage()
     response = getattr(failure.value, "response", None)
     if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
+        if response.status in BLOCKED_STATUSES:
+            return "blocked", f"HTTP {response.status}: the outlet refuses the crawler"
         return _refused_redirect(response) or ("http", f"HTTP {response.status}")
     if failure.check(PrivateAddressError):
         return "internal", message

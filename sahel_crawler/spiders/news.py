@@ -134,9 +134,18 @@ class NewsSpider(scrapy.Spider):
             yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
 
     def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
-        """What a feed or sitemap says of a page, its title cut to SAHEL_MAX_TITLE_CHARS."""
-        title = cap(link.title, self.crawler.settings.getint("SAHEL_MAX_TITLE_CHARS"))
-        return {"title": title, "published_at": link.published_at, "language": link.language}
+        """What a feed or sitemap says of a page, its title, description and author cut to
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_DESCRIPTION_CHARS and SAHEL_MAX_AUTHOR_CHARS (the feed's
+        teaser, stored when the outlet refuses the page)."""
+        settings = self.crawler.settings
+        return {
+            "title": cap(link.title, settings.getint("SAHEL_MAX_TITLE_CHARS")),
+            "published_at": link.published_at,
+            "language": link.language,
+            "description": cap(link.description, settings.getint("SAHEL_MAX_DESCRIPTION_CHARS")),
+            "author": cap(link.author, settings.getint("SAHEL_MAX_AUTHOR_CHARS")),
+            "categories": list(link.categories),
+        }
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the article-looking links of a section page."""
@@ -216,9 +225,10 @@ class NewsSpider(scrapy.Spider):
 
     # -- failures ---------------------------------------------------------------------------
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[ArticleItem]:
         """Log, count and report a request that failed, with a reason a reader understands;
-        the crawl goes on.
+        the crawl goes on. An article page the outlet refuses (kind "blocked") that a feed listed
+        is stored as the feed's teaser instead (`text_source` "feed").
 
         A request a middleware chose not to send (robots.txt, already stored, not modified) is no
         failure: those middlewares count their own skips. Every other refusal (internal address,
@@ -235,6 +245,8 @@ class NewsSpider(scrapy.Spider):
         if first != request.url and request.url not in reason:
             reason = f"{reason} (redirected to {request.url})"
         self._report(first, error_kind, reason, request.meta.get("outlet"))
+        if error_kind == "blocked" and request.meta.get("page_type") == "article":
+            yield from feed_teaser(request)
         listing = request.meta.get("listed_on")
         if listing and may_pass_next_time(failure, error_kind):
             self.crawler.signals.send_catch_log(listing_incomplete, url=listing)
@@ -262,3 +274,22 @@ class NewsSpider(scrapy.Spider):
 
     def _report(self, url: str, error_kind: str, reason: str, outlet: str | None) -> None:
         report_failure(self.crawler.stats, self.crawler.signals, self.logger, url, error_kind, reason, outlet)
+
+
+def feed_teaser(request: scrapy.Request) -> Iterator[ArticleItem]:
+    """The feed's entry for a refused article page, as an article to store (none without a title)."""
+    hints = {k: v for k, v in request.meta.get("hints", {}).items() if v is not None}
+    if request.meta.get("via") != "feed" or not hints.get("title"):
+        return
+    url = request.meta.get("discovered_as", request.url)
+    yield ArticleItem(
+        url=request.url,
+        outlet=request.meta["outlet"],
+        html="",
+        fetched_at=datetime.now(UTC),
+        requested_url=url,
+        discovered_via="feed",
+        hints=hints,
+        aliases=[url] if url != request.url else [],
+        text_source="feed",
+    )

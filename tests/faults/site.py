@@ -188,7 +188,8 @@ def build_fault_site(main: FaultServer, robots_down: FaultServer, elsewhere: Fau
         main.add(probe, r.static(b"reached"))
         site.never_requested.append(probe)
         fault(f"redirect-to-this-machine-as-{name}", r.redirect(f"http://{host}:{port}{probe}"), "internal")
-    fault("always-429-too-many-requests", r.static(b"slow down", status=429, headers=(("Retry-After", "1"),)), "http")
+    throttled = r.static(b"slow down", status=429, headers=(("Retry-After", "1"),))
+    fault("always-429-too-many-requests", throttled, "blocked")
     fault("always-500-server-error", r.static(b"oops", status=500), "http")
     fault("gone-missing-404-not-found", r.static(b"nope", status=404), "http")
     fault("report-served-as-a-pdf-document", r.static(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf"),
