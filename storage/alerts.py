@@ -1,5 +1,6 @@
 """Alerts of watch rules: evaluation state, alerts (once per rule and story), the articles they
-list, deliveries per channel, and re-flagged articles to evaluate again.
+list, deliveries per channel, and re-flagged articles to evaluate again. Defines their tables
+(`alert_rules`, `alerts`, `alert_articles`, `alert_deliveries`, `alert_requeue`).
 
 Functions take a session and never commit. Every value reaches the database as a bound parameter.
 """
@@ -10,10 +11,75 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Alert, AlertArticle, AlertDelivery, AlertRequeue, AlertRule, Article, utcnow
+from storage.models import Article, Base, UTCDateTime, utcnow
+
+
+class AlertRule(Base):
+    """Where a watch rule's evaluation stands: the articles and re-flaggings it has looked at."""
+
+    __tablename__ = "alert_rules"
+
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)  # the query, or the breaking spec, as configured
+    last_article_id: Mapped[int] = mapped_column(Integer, default=0)  # every article up to it evaluated
+    last_requeue_id: Mapped[int] = mapped_column(Integer, default=0)  # every re-flagging up to it evaluated
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Alert(Base):
+    """One alert of one rule: a story (its first article and copies) or a breaking spike."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(200))  # story:ID or spike:CONCEPT:START, once per rule
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    concepts: Mapped[str] = mapped_column(Text, default="")  # comma-separated concept ids
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ux_alerts_rule_key", "rule_id", "key", unique=True),)
+
+
+class AlertArticle(Base):
+    """An article listed in an alert (the story's first article and its near-duplicate copies)."""
+
+    __tablename__ = "alert_articles"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AlertDelivery(Base):
+    """One alert on one channel of its rule: pending, sent, or failed and retried later."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(300))  # webhook:HOST:HASH | email:ADDRESS | feed:PATH
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ux_alert_deliveries_alert_channel", "alert_id", "channel", unique=True),)
+
+
+class AlertRequeue(Base):
+    """An article whose concepts changed on re-flagging: every rule evaluates it again."""
+
+    __tablename__ = "alert_requeue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from sahel_crawler.lexicon import load_lexicon, parse_lexicon
 from sahel_crawler.lexicon.loader import Lexicon
 from sahel_crawler.lexicon.reflag import reflag_articles
 from storage import repository as repo
+from storage.alerts import AlertDelivery
 from storage.db import open_database, session_factory
-from storage.models import AlertDelivery, utcnow
+from storage.models import utcnow
 from tests.conftest import start_sahel
 from tests.test_digest_email import Inbox, smtp_server  # noqa: F401  (a fixture)
 from tests.test_postgres_storage import fill, hit

@@ -19,8 +19,7 @@ from sahel_crawler.alerts.payload import alert_html, alert_record, alert_text
 from sahel_crawler.alerts.rules import Delivery, WatchRule
 from sahel_crawler.alerts.webhook import DeliveryError, post_webhook
 from sahel_crawler.digest.mail import MailError, build_message, parse_addresses, parse_smtp_url, send_message
-from storage.alerts import alert_of, due_deliveries, mark_failed, mark_sent, rule_alerts
-from storage.models import Alert, AlertDelivery
+from storage.alerts import Alert, AlertDelivery, alert_of, due_deliveries, mark_failed, mark_sent, rule_alerts
 
 logger = logging.getLogger("sahel.alerts")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from sahel_crawler.alerts.payload import alert_html
-from storage.models import Alert, Article, utcnow
+from storage.alerts import Alert
+from storage.models import Article, utcnow
 
 
 def build_feed(rule_id: str, alerts: list[tuple[Alert, list[Article]]], fmt: str = "atom") -> bytes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from storage.models import Alert, Article
+from storage.alerts import Alert
+from storage.models import Article
 
 
 def _safe_link(url: str) -> str | None:
