@@ -11,7 +11,7 @@ from typing import Any
 from sahel_crawler.crawl import crawl_settings, run_crawl
 from sahel_crawler.replay import ReplayServer
 from sahel_crawler.terminal import setup_crawl_output
-from storage.db import DatabaseError, open_database
+from storage.db import DatabaseError
 
 # Crawl settings for the local replay: no politeness delays against our own loopback server,
 # and its private addresses explicitly allowed.
@@ -37,11 +37,10 @@ def settings_args(settings: Mapping[str, Any]) -> list[str]:
     return args
 
 
-def run_demo(db_path: Path, log_level: str | None = None) -> dict[str, Any]:
-    """Serve the replay, crawl it into `db_path` (replaced if present); return the crawl stats.
+def replace_demo_database(db_path: Path) -> str:
+    """Remove the demo's SQLite file (and its WAL files) and create its folder; return its URL.
 
     Raises DatabaseError, before anything is crawled, when `db_path` cannot hold a database.
-    `log_level` shows the crawl's log from that level up (see `terminal.setup_crawl_output`).
     """
     db_path = Path(db_path)
     db_url = f"sqlite:///{db_path}"
@@ -51,7 +50,14 @@ def run_demo(db_path: Path, log_level: str | None = None) -> dict[str, Any]:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot use database {db_url}: {exc.strerror or exc}") from None
-    open_database(db_url).dispose()
+    return db_url
+
+
+def run_demo(db_url: str, log_level: str | None = None) -> dict[str, Any]:
+    """Serve the replay and crawl it into `db_url`; return the crawl stats.
+
+    `log_level` shows the crawl's log from that level up (see `terminal.setup_crawl_output`).
+    """
     with ReplayServer() as server, tempfile.TemporaryDirectory() as tmp:
         sources = server.write_sources(Path(tmp) / "sources.yaml")
         # The demo shows its summary and digest; Scrapy's start-up log lines would bury them.

@@ -68,3 +68,12 @@ def test_a_crawl_opens_one_engine_for_its_database_and_checks_its_schema_once(
         assert stored.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
     assert counts["pools"] == {str(db): 1}
     assert counts["checks"] == {str(db): 1}
+
+
+def test_the_demo_crawls_summarises_and_digests_with_one_engine(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    proc, counts = counted_sahel(tmp_path / "counts.json", "demo", "--db-path", str(db))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"database: {db}" in proc.stdout  # the closing lines come after the digest
+    assert counts["pools"] == {str(db): 1}
+    assert counts["checks"] == {str(db): 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -50,23 +51,21 @@ def demo(db_path: str, verbose: bool, log_level: str | None) -> None:
     Example: sahel demo
     """
     from sahel_crawler.crawl import crawl_started
-    from sahel_crawler.demo import run_demo
+    from sahel_crawler.demo import replace_demo_database, run_demo
     from sahel_crawler.digest import DigestRequest, run_digest, yesterday
-    from storage.db import open_database
+    from storage.db import shared_engine
 
-    with user_errors():
-        stats = run_demo(Path(db_path), chosen_log_level(verbose, log_level))
-    if not crawl_started(stats):
-        raise CommandFailed("the demo crawl could not start (see the error in the log)")
-    db_url = f"sqlite:///{db_path}"
-    print_run_summary(db_url, stats.get("sahel/run_id"))
-    with user_errors():
-        engine = open_database(db_url)
-        try:
+    with ExitStack() as held:  # the crawl, the summary and the digest share one engine
+        with user_errors():
+            db_url = replace_demo_database(Path(db_path))
+            engine = held.enter_context(shared_engine(db_url))
+            stats = run_demo(db_url, chosen_log_level(verbose, log_level))
+        if not crawl_started(stats):
+            raise CommandFailed("the demo crawl could not start (see the error in the log)")
+        print_run_summary(db_url, stats.get("sahel/run_id"))
+        with user_errors():
             period = yesterday(project_settings.SAHEL_DIGEST_TZ)
             request = DigestRequest(period=period, lexicon_path=project_settings.SAHEL_LEXICON_PATH)
             outcome = run_digest(engine, request)
-        finally:
-            engine.dispose()
     click.echo("\n" + (outcome.written or ""))
     click.echo("\n".join(next_steps(db_path)))
