@@ -149,45 +149,61 @@ def open_database(url: str) -> Engine:
     a one-line reason when the database cannot be used, and its subclass SchemaOutOfDate,
     naming the command to run, when the database's schema is not the one this code needs.
     """
-    from storage.schema import SchemaOutOfDate, ensure_schema  # storage.schema imports this module
-
     engine = make_engine(url)
+    try:
+        _check_usable(engine, url)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _check_usable(engine: Engine, url: str) -> None:
+    """Reach the database and create or check its schema; DatabaseError (SchemaOutOfDate) if not."""
+    from storage.schema import ensure_schema  # storage.schema imports this module
+
     try:
         with read_only(engine).connect() as connection:  # a reachability check takes no write lock
             connection.execute(text("SELECT 1"))
         ensure_schema(engine)
-    except SchemaOutOfDate:
-        engine.dispose()
-        raise
     except SQLAlchemyError as exc:
-        engine.dispose()
         reason = error_reason(exc)
         raise DatabaseError(f"cannot use database {safe_url(url)}: {reason}") from None
-    return engine
 
 
-# This process's engines in use, by database URL, with how many holders each has: the
-# components of one crawl (store, dedup, incremental, the command itself) share one pool and
-# one schema check, and the last to let go disposes of it.
-_SHARED_ENGINES: dict[str, tuple[Engine, int]] = {}
+# This process's engines in use, by database URL: the engine, how many hold it, and whether
+# its schema was checked. The components of one crawl (store, dedup, incremental, the crawl
+# lock, the command itself) share one pool and one schema check; the last to let go disposes
+# of it.
+_SHARED_ENGINES: dict[str, tuple[Engine, int, bool]] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def acquire_engine(url: str) -> Engine:
-    """This process's engine for `url`, opened by `open_database` (schema checked) when no one
-    holds it yet; give it back with `release_engine(url)`. Raises as `open_database` does."""
+def acquire_engine(url: str, *, check_schema: bool = True) -> Engine:
+    """This process's engine for `url`, made when no one holds it yet and, unless
+    `check_schema` is false (a lock needs no tables), with its schema created or checked once
+    as `open_database` does; give it back with `release_engine(url)`. Raises as
+    `open_database` does."""
     with _SHARED_LOCK:
-        engine, holders = _SHARED_ENGINES.get(url) or (open_database(url), 0)
-        _SHARED_ENGINES[url] = (engine, holders + 1)
+        engine, holders, checked = _SHARED_ENGINES.get(url) or (make_engine(url), 0, False)
+        if check_schema and not checked:
+            try:
+                _check_usable(engine, url)
+            except DatabaseError:
+                if not holders:
+                    engine.dispose()
+                raise
+            checked = True
+        _SHARED_ENGINES[url] = (engine, holders + 1, checked)
         return engine
 
 
 def release_engine(url: str) -> None:
     """Let go of the engine `acquire_engine(url)` gave; the last holder's release disposes of it."""
     with _SHARED_LOCK:
-        engine, holders = _SHARED_ENGINES.pop(url)
+        engine, holders, checked = _SHARED_ENGINES.pop(url)
         if holders > 1:
-            _SHARED_ENGINES[url] = (engine, holders - 1)
+            _SHARED_ENGINES[url] = (engine, holders - 1, checked)
         else:
             engine.dispose()
 

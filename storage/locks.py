@@ -124,7 +124,7 @@ def _advisory_lock(db_url: str, name: str) -> Iterator[str]:
     where = f"PostgreSQL advisory lock {key}"
     # One connection of the process's engine held for the lock's life, in autocommit so it
     # never sits "idle in transaction" for days.
-    engine = acquire_engine(db_url)
+    engine = acquire_engine(db_url, check_schema=False)
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except SQLAlchemyError as exc:

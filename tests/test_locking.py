@@ -70,3 +70,21 @@ def test_postgresql_uses_an_advisory_lock(postgres_url: str) -> None:
     assert "pid" in str(info.value)
     with database_lock(postgres_url, "test-lock"):
         pass
+
+
+@pytest.mark.postgres
+def test_a_lock_is_taken_on_a_database_whose_schema_is_out_of_date(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.test_postgres_storage import throwaway_database
+
+    with throwaway_database("postgresql", tmp_path, request) as url:
+        setup = create_engine(url)
+        with setup.begin() as connection:  # a revision this code does not know
+            connection.execute(text("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)"))
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0000_older')"))
+        setup.dispose()
+        with database_lock(url, "scheduler") as where:
+            assert where.startswith("PostgreSQL advisory lock")
