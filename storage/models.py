@@ -204,3 +204,20 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BackfillMonth(Base):
+    """A month of an outlet's archive that a backfill has read in full, per archive source
+    ("sitemaps", "wayback", "warc:FILE NAME"): the next backfill does not read it again."""
+
+    __tablename__ = "backfill_months"
+
+    outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    listed: Mapped[int] = mapped_column(Integer, default=0)  # article URLs the month's listing held
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,6 +47,7 @@ class Outlet:
     extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
     urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
     verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
+    archive_sitemaps: tuple[str, ...] = ()  # sitemap indexes of monthly archives (`sahel backfill`)
 
     def start_urls(self) -> list[tuple[str, str]]:
         """(kind, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
@@ -202,6 +203,7 @@ class _OutletEntry(BaseModel):
     language: Any = None
     notes: Any = None
     verify_tls: StrictBool = True
+    archive_sitemaps: _Urls = []
 
     @model_validator(mode="after")
     def _has_a_start(self) -> _OutletEntry:
@@ -211,7 +213,7 @@ class _OutletEntry(BaseModel):
 
     def outlet(self, oid: str) -> Outlet:
         """The registry's Outlet for this entry."""
-        listed = (*self.feeds, *self.sitemaps, *self.sections)
+        listed = (*self.feeds, *self.sitemaps, *self.sections, *self.archive_sitemaps)
         hosts = {ascii_host(urlsplit(u).hostname or "") for u in listed} | set(self.hosts)
         return Outlet(
             id=oid,
@@ -225,6 +227,7 @@ class _OutletEntry(BaseModel):
             extraction=self.extraction or ExtractionRules(),
             urls=self.urls or UrlRules(),
             verify_tls=self.verify_tls,
+            archive_sitemaps=tuple(self.archive_sitemaps),
         )
 
 
