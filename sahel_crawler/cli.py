@@ -8,13 +8,13 @@ last line gives the reason.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.backfill import backfill
 from sahel_crawler.commands.common import (
     SINCE,
     UNTIL,
@@ -29,7 +29,7 @@ from sahel_crawler.commands.health import health
 from sahel_crawler.commands.lexicon import lexicon
 from sahel_crawler.commands.schedule import schedule
 from sahel_crawler.commands.search import search_command
-from storage.db import DatabaseError, open_database, read_only, session_factory
+from storage.db import open_database, read_only, session_factory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,7 +45,9 @@ def main() -> None:
 @click.option("--refresh", is_flag=True, help="Refetch stored articles to catch updates (no conditional GET).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option(
-    "--redis", "redis_url", metavar="URL",
+    "--redis",
+    "redis_url",
+    metavar="URL",
     help="Share the frontier with other workers through this Redis (redis://HOST:6379/0); see docs/operations.md.",
 )
 @click.option(
@@ -69,8 +71,8 @@ def crawl(
 
     One worker of a shared crawl: sahel crawl --redis redis://10.0.0.5:6379/0 --db postgresql+psycopg://sahel@10.0.0.5/sahel
     """
-    from sahel_crawler.crawl import check_crawl_inputs, crawl_settings, run_crawl
-    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
+    from sahel_crawler.commands.running import run_and_report
+    from sahel_crawler.crawl import check_crawl_inputs, crawl_settings
     from sahel_crawler.scaleout import RedisUnavailable, check_redis, redis_settings
 
     extra: dict[str, object] = dict(parse_overrides(overrides))
@@ -89,27 +91,7 @@ def crawl(
             raise Failure(str(exc)) from None
     # Workers of a shared crawl run side by side: the crawl round in Redis coordinates them,
     # so the one-crawl-per-outlet lock is for unshared crawls only.
-    lock = nullcontext() if redis_url else acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids)
-    try:
-        with lock:
-            stats = run_crawl(settings)
-    except CrawlAlreadyRunning as exc:
-        click.echo(f"sahel: {exc}", err=True)  # documented: exit status 0, "already running"
-        return
-    except DatabaseError as exc:  # the lock itself could not be taken
-        raise Failure(str(exc)) from None
-    reason = stats.get("finish_reason")
-    if reason is None and "start_time" not in stats:  # Scrapy failed before the spider opened
-        raise Failure("the crawl could not start (see the error in the log)")
-    status = _print_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
-    if reason is None:  # stopped outright (a second Ctrl-C) before the spider could close
-        raise Failure("the crawl was stopped before it could finish (see the log above)")
-    if status == "running":  # the database refused the run's last write (disk full, read-only)
-        raise Failure("the crawl's run could not be recorded as ended: the database was not writable (see the log)")
-    if reason == "shutdown":
-        raise Failure("the crawl was shut down before it finished (see the log above)")
-    if reason == "start_error":
-        raise Failure("the crawl stopped early: listing its start URLs failed (see the log above)")
+    run_and_report(settings, outlet_ids, shared=bool(redis_url))
 
 
 @main.command()
@@ -124,12 +106,13 @@ def demo(db_path: str) -> None:
     Needs no network: the replay is served on 127.0.0.1 and 127.0.0.2.
     Example: sahel demo
     """
+    from sahel_crawler.commands.running import print_summary
     from sahel_crawler.demo import run_demo
     from sahel_crawler.digest import DigestRequest, run_digest, yesterday
 
     stats = run_demo(Path(db_path))
     db_url = f"sqlite:///{db_path}"
-    _print_summary(db_url, stats.get("sahel/run_id"))
+    print_summary(db_url, stats.get("sahel/run_id"))
     engine = open_database(db_url)
     period = yesterday(project_settings.SAHEL_DIGEST_TZ)
     outcome = run_digest(engine, DigestRequest(period=period, lexicon_path=project_settings.SAHEL_LEXICON_PATH))
@@ -257,21 +240,7 @@ def reflag(db_url: str, lexicon_path: str | None, everything: bool, overrides: t
 
 for command in (lexicon, digest, schedule, health, db, search_command):
     main.add_command(command)
-
-
-def _print_summary(db_url: str, run_id: int | None) -> str | None:
-    """Print the crawl's summary; return its run's recorded status (None without a run)."""
-    from sahel_crawler.summary import run_summary
-    from storage.models import CrawlRun
-
-    with user_errors():
-        engine = open_database(db_url)
-    with session_factory(read_only(engine))() as session:
-        click.echo(run_summary(session, run_id))
-        run = session.get(CrawlRun, run_id) if run_id is not None else None
-        status = run.status if run is not None else None
-    engine.dispose()
-    return status
+main.add_command(backfill)
 
 
 if __name__ == "__main__":
