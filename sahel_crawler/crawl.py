@@ -54,7 +54,9 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
 def run_crawl(settings: Settings, spider: str = "news") -> dict[str, Any]:
     """Crawl with the `news` spider (or `backfill`) until done; return the crawl's Scrapy stats."""
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider)
-    process.crawl(crawler)
+    # By name, not as a Crawler object: Scrapy lays the process's settings again over a Crawler
+    # it is given, undoing what the spider's update_settings added to a `-s` dict setting.
+    process.crawl(spider)
+    (crawler,) = process.crawlers
     process.start()
     return dict(crawler.stats.get_stats())

@@ -135,6 +135,29 @@ def test_an_unreadable_warc_file_is_a_recorded_error_and_the_other_files_are_rea
     assert {m.source for m in rows(db_url, BackfillMonth)} == {"warc:good.warc.gz"}
 
 
+def test_a_backfill_given_its_own_extensions_setting_still_keeps_its_ledger(
+    archive_replay: ReplayServer, archive_sources: Path, db_url: str, tmp_path: Path
+) -> None:
+    warc = write_warc(tmp_path / "meo.warc.gz", replay_captures(archive_replay.built, ["meo"]))
+    extensions = '{"scrapy.extensions.closespider.CloseSpider": 0}'
+
+    result = backfill(
+        archive_sources,
+        db_url,
+        "--outlet",
+        "meo",
+        "--source",
+        "warc",
+        "--warc",
+        str(warc),
+        "-s",
+        f"EXTENSIONS={extensions}",
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(m.month for m in rows(db_url, BackfillMonth)) == ["2026-09", "2026-10"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from sahel_crawler.backfill.ledger import month_listed
 from sahel_crawler.backfill.months import month_in_url, month_of, months_between
@@ -77,24 +78,20 @@ class BackfillSpider(NewsSpider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
-        middlewares = {
-            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
-            "sahel_crawler.backfill.replay.WarcReplayMiddleware": 40,
-        }
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
-        extensions = {
-            **settings.getdict("EXTENSIONS"),
-            "sahel_crawler.progress.ProgressExtension": None,
-            "sahel_crawler.backfill.progress.BackfillProgress": 500,
-            "sahel_crawler.backfill.ledger.BackfillLedger": 520,
-        }
-        settings.set("EXTENSIONS", extensions, priority="spider")
         wayback = urlsplit(settings.get("SAHEL_WAYBACK_URL")).hostname or ""
-        slots = {
-            **settings.getdict("DOWNLOAD_SLOTS"),
-            wayback: {"concurrency": 1, "delay": settings.getfloat("SAHEL_WAYBACK_DELAY")},
+        added = {
+            "DOWNLOADER_MIDDLEWARES": {"sahel_crawler.backfill.replay.WarcReplayMiddleware": 40},
+            "EXTENSIONS": {
+                "sahel_crawler.progress.ProgressExtension": None,
+                "sahel_crawler.backfill.progress.BackfillProgress": 500,
+                "sahel_crawler.backfill.ledger.BackfillLedger": 520,
+            },
+            "DOWNLOAD_SLOTS": {wayback: {"concurrency": 1, "delay": settings.getfloat("SAHEL_WAYBACK_DELAY")}},
         }
-        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        for name, components in added.items():
+            # added to the dict as set, at its own priority: a `-s EXTENSIONS=...` keeps them
+            priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["spider"])
+            settings.set(name, {**settings.getdict(name), **components}, priority=priority)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BackfillSpider:
