@@ -3,6 +3,7 @@ pipeline, resumable by month; against the loopback archive replay and WARC files
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -210,9 +211,14 @@ def test_an_interrupted_sitemap_backfill_resumes_where_it_stopped(
 
     # stopped after 5 stored articles, each committed alone, the pages coming one by one
     one_by_one = ("-s", "SAHEL_STORE_BATCH_SIZE=1", "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.3")
-    first = backfill(archive_sources, db_url, "--outlet", "france24", "-s", "CLOSESPIDER_ITEMCOUNT=5", *one_by_one)
+    first = backfill(
+        archive_sources, db_url, "--outlet", "france24", "-s", "CLOSESPIDER_ITEMCOUNT=5", *one_by_one,
+        "-s", "SAHEL_PROGRESS_INTERVAL=0.5",
+    )  # fmt: skip
 
     assert first.returncode == 0, first.stderr[-3000:]
+    # not on a terminal: plain log lines with the months, the listed articles, the rate, the time left
+    assert re.search(r"progress: months [0-2]/2, listed \d+, pages \d+, .*articles/s, left", first.stderr)
     after_first = set(stored(db_url))
     assert 5 <= len(after_first) < len(want)
     assert rows(db_url, BackfillMonth) == []  # cut short: no month is finished
