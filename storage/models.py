@@ -206,9 +206,6 @@ class HttpValidator(Base):
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class BackfillMonth(Base):
     """A month of an outlet's archive that a backfill has read in full, per archive source
     ("sitemaps", "wayback", "warc:FILE NAME"): the next backfill does not read it again."""
