@@ -15,6 +15,7 @@ read), and reports:
   ratio_same_period            end to end / the single-core rate of extraction in the backfill itself
   cpu_ms_per_article           CPU of the backfill's processes per stored article
   wall_ms_per_article          wall time of the backfill per stored article
+  cpu_utilisation              CPU seconds of the backfill's processes / (wall seconds x cores)
   peak_rss_mb, peak_pss_mb     peak summed memory of the backfill and its workers (see bench.crawl)
   second_run_s                 the second backfill, which finds every month finished
 
@@ -118,6 +119,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_per_article": round(first["tree_cpu_s"] * 1000 / max(1, stored), 2),
         "wall_ms_per_article": round(backfill_s * 1000 / max(1, stored), 2),
         "extract_ms_per_article": round(extract_ms / max(1, done), 2),
+        "cpu_utilisation": round(first["tree_cpu_s"] / (first["wall_s"] * cores), 3),
+        # other work on the machine meanwhile takes cores the backfill would use
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "peak_rss_mb": round(first["peak_rss_mb"], 1),
         "peak_pss_mb": round(first["peak_pss_mb"], 1),
         "second_run_s": round(second["wall_s"], 2),
