@@ -15,7 +15,7 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
-HELPER_MODULES = {"common", "sites"}  # shared code of the benchmarks, not benchmarks
+HELPER_MODULES = {"common", "sites", "served"}  # shared code of the benchmarks, not benchmarks
 
 
 def _benchmarks() -> list[str]:

@@ -393,7 +393,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     crawl_s = stats.get("elapsed_time_seconds") or first["wall_s"]
     e2e = article_pages_done / crawl_s if crawl_s else 0.0
     stage_ms = {stage: stats.get(f"bench/time_ms/{stage}", stats.get(f"sahel/time_ms/{stage}")) for stage in STAGES}
-    worker_ms = {s: stats.get(f"sahel/time_ms/{s}") or 0 for s in ("extract", "language", "dedup_prints", "keywords")}
+    worker_stages = ("extract", "language", "dedup_prints", "keywords", "places")
+    worker_ms = {s: stats.get(f"sahel/time_ms/{s}") or 0 for s in worker_stages}
     reactor_stages = ("canonical", "dedup", "store")
     store_writes = stats.get("sahel/time_ms/store_writes") or 0  # the storage stage's database thread
     in_crawler = sum(stage_ms[s] or 0 for s in reactor_stages) + store_writes
@@ -401,7 +402,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         in_crawler += sum(worker_ms.values())
     stage_ms["fetch"] = stats["bench/crawler_cpu_s"] * 1000 - in_crawler
     stage_ms["language"] = worker_ms["language"]
-    stage_ms["keywords"] = worker_ms["keywords"]
+    stage_ms["keywords"] = worker_ms["keywords"] + worker_ms["places"]  # keyword and place hits
     stage_ms["dedup"] = (stage_ms["dedup"] or 0) + worker_ms["dedup_prints"]  # worker part + reactor part
     stage_ms["store"] = (stage_ms["store"] or 0) + store_writes
     extract_ms = stage_ms["extract"] or 0.0

@@ -18,11 +18,11 @@ from datetime import date
 from pathlib import Path
 
 import trafilatura
-from lxml import html as lxml_html
 
 from bench.common import CORPUS, EXTRACTION_BENCHMARK, extraction_benchmark_html, extraction_ground_truth
 from sahel_crawler.extraction import extract_article
 from sahel_crawler.extraction.scoring import aggregate, score_page
+from sahel_crawler.sources.fixtures import blocks_text
 
 BENCHMARK = CORPUS / EXTRACTION_BENCHMARK
 DATES = CORPUS / "htmldate-arabic-dates"
@@ -41,9 +41,7 @@ def ours_text(html: str, url: str) -> str | None:
 
 def _expected_text(path: Path) -> str:
     """Text of a readability `expected.html`, one line per block."""
-    tree = lxml_html.fromstring(path.read_text(encoding="utf-8"))
-    blocks = tree.xpath("//p|//h1|//h2|//h3|//h4|//li|//blockquote")
-    return "\n".join(" ".join(b.text_content().split()) for b in blocks) or tree.text_content()
+    return blocks_text(path.read_text(encoding="utf-8"))
 
 
 def outlet_pages() -> list[tuple[str, str, str, str]]:

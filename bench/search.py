@@ -5,7 +5,8 @@ Articles are stitched from sentences of real texts in ../shared/corpus (France 2
 MasakhaNEWS French), or synthetic words without the corpus, and bulk-inserted with their
 normalised search text. Queries are one or two words drawn from the articles' vocabulary (some
 rare, some common) plus the lexicon's Sahel names, run through `storage.search.search` with the
-default limit of 20. PostgreSQL is skipped when the server is not reachable.
+default limit of 20 and snippets in the original text, as `sahel search` runs them. PostgreSQL
+is skipped when the server is not reachable.
 
     python -m bench search [--articles 100000] [--queries 200] [--export-rows 20000]
                            [--postgres URL | --no-postgres] [--seed 7]
@@ -31,6 +32,7 @@ from sahel_crawler.exporting import article_record, write_jsonl, write_parquet
 from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
 from sahel_crawler.text.index import search_text
+from sahel_crawler.text.snippet import original_snippet
 from storage.db import open_database, session_factory
 from storage.filters import ArticleFilter
 from storage.models import Article, KeywordHit, Outlet
@@ -135,10 +137,10 @@ def _latency(db_url: str, queries: list[str]) -> dict:
     timings, names, found = [], [], 0
     folded_names = {fold_key(n) for n in NAMES}
     with factory() as session:
-        search(session, queries[0], word_variants=word_variants)  # warm the cache
+        search(session, queries[0], word_variants=word_variants, original_snippet=original_snippet)  # warm the cache
         for query in queries:
             started = time.perf_counter()
-            found += len(search(session, query, word_variants=word_variants))
+            found += len(search(session, query, word_variants=word_variants, original_snippet=original_snippet))
             took = (time.perf_counter() - started) * 1000
             timings.append(took)
             if query in folded_names:

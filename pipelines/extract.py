@@ -20,11 +20,13 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from pipelines.challenge import ChallengePages
 from pipelines.language import detect_languages_setting
-from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page
+from pipelines.page_task import PageSettings, ProcessedPage, init_worker, process_page, process_teaser
 from sahel_crawler.extraction import FieldCaps
 from sahel_crawler.items import ArticleItem
 from sahel_crawler.lexicon import load_lexicon
+from sahel_crawler.places import load_gazetteer
 from sahel_crawler.shutdown import StopOnce
 from sahel_crawler.signals import report_failure, report_no_text
 from sahel_crawler.sources import registry_from_settings
@@ -35,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 class NoArticleText(DropItem):
     """A page without article text: counted, not stored."""
+
+
+class BlockedPage(DropItem):
+    """A bot-challenge page served in place of the article: recorded as `blocked`, not stored."""
 
 
 class ExtractionFailed(DropItem):
@@ -59,7 +65,7 @@ class ExtractionPipeline:
     hits are those of the lexicon loaded when the crawl starts (a lexicon that does not validate
     stops the crawl before any page is fetched). CPU milliseconds spent go to stats
     `sahel/time_ms/extract`, `sahel/time_ms/language`, `sahel/time_ms/dedup_prints` and
-    `sahel/time_ms/keywords`.
+    `sahel/time_ms/keywords` and `sahel/time_ms/places`.
 
     Settings:
         SAHEL_SOURCES_PATH           per-outlet `extraction:` rules.
@@ -74,6 +80,10 @@ class ExtractionPipeline:
         SAHEL_EXTRACT_TIMEOUT        seconds a page may take in a worker.
         SAHEL_KEYWORDS_ENABLED       False: no keyword flagging during the crawl.
         SAHEL_LEXICON_PATH           lexicon YAML file; None means the bundled lexicon.
+        SAHEL_CHALLENGE_MAX_CHARS    a page this short, served identically on
+        SAHEL_CHALLENGE_MIN_PAGES    this many article URLs of an outlet, is a bot challenge:
+                                     `blocked`, the feed's teaser stored instead when there is one.
+        SAHEL_PLACES_ENABLED         False: no place hits during the crawl.
     """
 
     # What runs per page in a worker: a module-level function, as workers receive it by reference.
@@ -87,12 +97,14 @@ class ExtractionPipeline:
         signals: Any = None,
         workers: int = 0,
         timeout: float | None,
+        challenges: ChallengePages | None = None,
     ) -> None:
         self.settings = settings
         self.stats = stats
         self.signals = signals
         self.workers = workers
         self.timeout = timeout
+        self.challenges = challenges  # None: no bot-challenge detection
         self.pool: WorkerPool | None = None
         self._stop_pool: Callable[[], None] = lambda: None
 
@@ -107,9 +119,8 @@ class ExtractionPipeline:
             max_chars=s.getint("SAHEL_EXTRACT_MAX_CHARS"),
             language_prefix_chars=s.getint("SAHEL_LANGUAGE_PREFIX_CHARS"),
             languages=detect_languages_setting(s),
-            lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None)
-            if s.getbool("SAHEL_KEYWORDS_ENABLED")
-            else None,
+            lexicon=load_lexicon(s.get("SAHEL_LEXICON_PATH") or None) if s.getbool("SAHEL_KEYWORDS_ENABLED") else None,
+            gazetteer=load_gazetteer() if s.getbool("SAHEL_PLACES_ENABLED") else None,
             caps=FieldCaps(
                 title=s.getint("SAHEL_MAX_TITLE_CHARS"),
                 author=s.getint("SAHEL_MAX_AUTHOR_CHARS"),
@@ -124,6 +135,7 @@ class ExtractionPipeline:
             signals=crawler.signals,
             workers=_worker_count(s.get("SAHEL_EXTRACT_WORKERS")),
             timeout=timeout if timeout > 0 else None,
+            challenges=ChallengePages(s.getint("SAHEL_CHALLENGE_MAX_CHARS"), s.getint("SAHEL_CHALLENGE_MIN_PAGES")),
         )
 
     def open_spider(self, spider: Any = None) -> None:
@@ -153,6 +165,15 @@ class ExtractionPipeline:
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         """Process the page in a worker (inline when there is no pool); the reactor runs on meanwhile."""
+        repeats = self._challenge_repeats(item)
+        if repeats:
+            reason = f"bot challenge page: {repeats} article pages served the same short page"
+            report_failure(self.stats, self.signals, logger, item.url, "blocked", reason, item.outlet)
+            if item.discovered_via != "feed" or not item.hints.get("title"):
+                raise BlockedPage(f"{item.url}: {reason}")
+            item.text_source = "feed"
+        if item.text_source == "feed":  # a teaser: nothing to extract, no worker needed
+            return self._apply(item, process_teaser(item.hints, self.settings))
         try:
             if self.pool is None:
                 page = self.page_function(item.html, item.url, item.outlet, item.hints.get("title"), self.settings)
@@ -163,6 +184,12 @@ class ExtractionPipeline:
         except Exception as exc:  # the same outcome as a failing worker
             raise self._failed(item, f"{type(exc).__name__}: {exc}") from exc
         return self._apply(item, page)
+
+    def _challenge_repeats(self, item: ArticleItem) -> int:
+        """How many article URLs of the outlet served this page's short text (0: none or off)."""
+        if self.challenges is None or item.text_source != "page":
+            return 0
+        return self.challenges.repeats(item.outlet, item.url, item.html)
 
     def _in_worker(self, item: ArticleItem) -> Deferred[ProcessedPage]:
         from twisted.internet import reactor
@@ -191,6 +218,7 @@ class ExtractionPipeline:
         self.stats.inc_value("sahel/time_ms/language", page.language_ms)
         self.stats.inc_value("sahel/time_ms/dedup_prints", page.prints_ms)
         self.stats.inc_value("sahel/time_ms/keywords", page.keywords_ms)
+        self.stats.inc_value("sahel/time_ms/places", page.places_ms)
         extracted = page.extracted
         if extracted is None:
             reason = page.no_text_reason or "no article text found"
@@ -205,7 +233,11 @@ class ExtractionPipeline:
         if lexicon is not None:
             item.keyword_hits = [dataclasses.asdict(hit) for hit in page.keyword_hits]
             item.lexicon_version = lexicon.version
+        if self.settings.gazetteer is not None:
+            item.place_hits = [dataclasses.asdict(hit) for hit in page.place_hits]
         item.description = extracted.description
+        item.standfirst = extracted.standfirst
+        item.paywalled = extracted.paywalled
         item.hints.setdefault("canonical_url", extracted.canonical_url)
         item.hints.setdefault("language_hint", extracted.language_hint)
         if extracted.published_at is not None:

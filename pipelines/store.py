@@ -28,7 +28,7 @@ from sahel_crawler.items import ArticleItem
 from sahel_crawler.processes import this_process
 from sahel_crawler.shutdown import StopOnce, running_reactor
 from sahel_crawler.signals import page_failed
-from sahel_crawler.sources import outlet_ids_from_setting, registry_from_settings
+from sahel_crawler.sources import Outlet, outlet_ids_from_setting, registry_from_settings
 from sahel_crawler.text.index import search_text
 from storage import repository as repo
 from storage.db import error_reason, open_database, session_factory
@@ -51,6 +51,13 @@ RUN_COUNTERS_FROM_STATS = {
 }
 
 
+def outlet_columns(outlet: Outlet) -> dict[str, Any]:
+    """The registry metadata of an outlet as columns of the outlets table."""
+    values = {name: getattr(outlet, name) for name in repo.OUTLET_METADATA}
+    values["languages"] = ",".join(outlet.languages) or None
+    return values
+
+
 def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
     """The storage record of a finished item."""
     return repo.ArticleRecord(
@@ -63,6 +70,9 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
         published_at=item.published_at,
         published_at_source=item.published_at_source,
         description=item.description,
+        standfirst=item.standfirst,
+        paywalled=item.paywalled,
+        text_source=item.text_source,
         language=item.language,
         language_prob=item.language_prob,
         text_hash=item.text_hash,
@@ -72,6 +82,7 @@ def record_from_item(item: ArticleItem) -> repo.ArticleRecord:
         signature=item.minhash,
         keyword_hits=list(item.keyword_hits),
         lexicon_version=item.lexicon_version,
+        place_hits=item.place_hits,
         search_text=item.search_text,
     )
 
@@ -154,9 +165,11 @@ class StoragePipeline:
         self.db_url = db_url
         self.run_id_file = run_id_file
         self.outlets = outlets  # id -> name of the outlets this crawl covers
+        self.outlet_metadata: dict[str, dict[str, Any]] = {}  # id -> registry metadata columns
         self.stats = stats
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
+        self.crawler: Any = None  # set by from_crawler: its spider names the outlets crawled
         self.engine: Engine | None = None
         self.Session: sessionmaker[Session] | None = None
         self.run_id: int | None = None
@@ -180,6 +193,8 @@ class StoragePipeline:
             batch_seconds=settings.getfloat("SAHEL_STORE_BATCH_SECONDS"),
             run_id_file=settings.get("SAHEL_RUN_ID_FILE") or None,
         )
+        pipeline.outlet_metadata = {o.id: outlet_columns(o) for o in selected}
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.page_failed, signal=page_failed)
         return pipeline
@@ -188,14 +203,18 @@ class StoragePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Connect, record the start of the run and, in a running crawl, start the database thread."""
+        # The spider knows the outlets for sure: its arguments (`scrapy crawl news -a outlets=meo`)
+        # are read when it is made, after this stage. Scrapy no longer passes it here.
+        spider = spider if spider is not None else getattr(self.crawler, "spider", None)
         if spider is not None and getattr(spider, "outlets", None):
             self.outlets = {o.id: o.name for o in spider.outlets.values()}
+            self.outlet_metadata = {o.id: outlet_columns(o) for o in spider.outlets.values()}
         self.engine = open_database(self.db_url)
         self.Session = session_factory(self.engine)
         close_dead_runs(self.engine)
         process = this_process()
         with self.Session.begin() as session:
-            repo.ensure_outlets(session, self.outlets)
+            repo.ensure_outlets(session, self.outlets, self.outlet_metadata)
             self.run_id = repo.start_run(
                 session, self.outlets, pid=process.pid, host=process.host, process_start=process.start
             )

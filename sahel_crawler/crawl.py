@@ -11,7 +11,7 @@ from scrapy.settings import Settings
 from pipelines.language import detect_languages_setting
 from sahel_crawler.middlewares import allowed_private_hosts
 from sahel_crawler.setting_types import check_setting_types
-from sahel_crawler.sources import load_registry
+from sahel_crawler.sources import Outlet, load_registry
 from storage.db import open_database
 
 
@@ -36,9 +36,9 @@ def crawl_settings(
     return settings
 
 
-def check_crawl_inputs(settings: Settings) -> list[str]:
+def check_crawl_inputs(settings: Settings) -> list[Outlet]:
     """Fail early, with a one-line reason, on a bad sources file, outlet, database or setting;
-    return the ids of the outlets the crawl covers.
+    return the outlets the crawl covers.
 
     Raises RegistryError or ValueError (bad configuration) or DatabaseError (database unusable).
     """
@@ -48,15 +48,33 @@ def check_crawl_inputs(settings: Settings) -> list[str]:
     outlets = registry.select(settings.getlist("SAHEL_OUTLETS"))
     allowed_private_hosts(settings)
     open_database(settings["SAHEL_DB_URL"]).dispose()
-    return [o.id for o in outlets]
+    return list(outlets)
 
 
 def run_crawl(settings: Settings, spider: str = "news") -> dict[str, Any]:
     """Crawl with the `news` spider (or `backfill`) until done; return the crawl's Scrapy stats."""
     process = CrawlerProcess(settings)
-    # By name, not as a Crawler object: Scrapy lays the process's settings again over a Crawler
-    # it is given, undoing what the spider's update_settings added to a `-s` dict setting.
-    process.crawl(spider)
-    (crawler,) = process.crawlers
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler)
     process.start()
     return dict(crawler.stats.get_stats())
+
+
+def crawl_started(stats: Mapping[str, Any]) -> bool:
+    """Whether Scrapy opened the spider (a crawl that never started has no summary)."""
+    return stats.get("finish_reason") is not None or "start_time" in stats
+
+
+def crawl_failure(stats: Mapping[str, Any], run_status: str | None) -> str | None:
+    """Why a crawl that started must end with exit status 1, or None when it ran: its Scrapy
+    stats and the status its run record ended with."""
+    reason = stats.get("finish_reason")
+    if reason is None:  # stopped outright (a second Ctrl-C) before the spider could close
+        return "the crawl was stopped before it could finish (see the log above)"
+    if run_status == "running":  # the database refused the run's last write (disk full, read-only)
+        return "the crawl's run could not be recorded as ended: the database was not writable (see the log)"
+    if reason == "shutdown":
+        return "the crawl was shut down before it finished (see the log above)"
+    if reason == "start_error":
+        return "the crawl stopped early: listing its start URLs failed (see the log above)"
+    return None

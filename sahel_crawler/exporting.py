@@ -1,4 +1,5 @@
-"""Stored articles as export records (the JSONL/CSV/Parquet contract documented in README.md)."""
+"""Stored articles as export records (the JSONL/CSV/Parquet contract documented in README.md)
+and as GeoJSON features of their places."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ EXPORT_FIELDS = (
     "keywords",
     "duplicate_of",
     "aliases",
+    "standfirst",
+    "paywalled",
+    "text_source",
+    "places",
 )
 
 
@@ -46,6 +51,10 @@ def article_record(article: Article) -> dict[str, Any]:
         "keywords": [hit.concept_id for hit in article.keyword_hits],
         "duplicate_of": article.duplicate_of.url if article.duplicate_of is not None else None,
         "aliases": [alias.url for alias in article.aliases],
+        "standfirst": article.standfirst,
+        "paywalled": bool(article.paywalled),
+        "text_source": article.text_source,
+        "places": [hit.place_id for hit in article.place_hits if hit.place_id is not None],
     }
 
 
@@ -73,6 +82,40 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 WRITERS = {"jsonl": write_jsonl, "csv": write_csv}
 
 
+def place_features(article: Article) -> list[dict[str, Any]]:
+    """One GeoJSON Feature (a Point) per place the article was resolved to."""
+    properties = {
+        "title": article.title,
+        "url": article.url,
+        "outlet": article.outlet_id,
+        "language": article.language,
+        "published_at": _iso(article.published_at),
+        "concepts": [hit.concept_id for hit in article.keyword_hits],
+    }
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [hit.longitude, hit.latitude]},
+            "properties": {"place": hit.place_id, "place_kind": hit.place_kind, "form": hit.form, **properties},
+        }
+        for hit in article.place_hits
+        if hit.place_id is not None and hit.latitude is not None and hit.longitude is not None
+    ]
+
+
+def write_geojson(articles: Iterable[Article], out: IO[str]) -> int:
+    """Write a GeoJSON FeatureCollection of (article, place) Points, one feature a line (bounded
+    memory); return how many features."""
+    out.write('{"type": "FeatureCollection", "features": [\n')
+    count = 0
+    for article in articles:
+        for feature in place_features(article):
+            out.write((",\n" if count else "") + json.dumps(feature, ensure_ascii=False))
+            count += 1
+    out.write("\n]}\n")
+    return count
+
+
 PARQUET_BATCH_ROWS = 5_000
 
 
@@ -82,7 +125,10 @@ def parquet_schema() -> Any:
 
     utc = pa.timestamp("us", tz="UTC")
     words = pa.list_(pa.string())
-    types = {"published_at": utc, "fetched_at": utc, "keywords": words, "aliases": words}
+    types = {
+        "published_at": utc, "fetched_at": utc, "keywords": words, "aliases": words,
+        "paywalled": pa.bool_(), "places": words,
+    }  # fmt: skip
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in EXPORT_FIELDS])
 
 

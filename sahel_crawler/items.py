@@ -39,6 +39,9 @@ class ArticleItem:
     published_at_source: str | None = None  # jsonld | meta | url | feed | sitemap | text
     text: str = ""
     description: str | None = None
+    standfirst: str | None = None  # the lead paragraph shown on the page (text starts with it)
+    paywalled: bool = False  # the page declares itself subscriber-only
+    text_source: str = "page"  # "page" | "feed" (a teaser from the feed: the page was refused)
     # duplicate fingerprints of `text`, computed beside extraction for the dedup stage
     text_prints: TextPrints | None = None
 
@@ -55,6 +58,8 @@ class ArticleItem:
     # one dict per matched concept: concept, form, count, first_offset, snippet
     keyword_hits: list[dict[str, Any]] = field(default_factory=list)
     lexicon_version: str | None = None
+    # one dict per place name found (sahel_crawler.places.PlaceHit fields); None: not looked for
+    place_hits: list[dict[str, Any]] | None = None
     # the search-index text of title, description and text, folded (made beside extraction;
     # None: storage folds it)
     search_text: str | None = None

@@ -24,6 +24,8 @@ SAHEL_OUTLETS: list[str] = []
 # Keyword lexicon (YAML); None means the bundled lexicon.
 SAHEL_LEXICON_PATH: str | None = os.environ.get("SAHEL_LEXICON_PATH") or None
 SAHEL_KEYWORDS_ENABLED = True
+# Place hits with the bundled gazetteer (sahel_crawler/places, docs/places.md).
+SAHEL_PLACES_ENABLED = True
 # Language detection looks at this many characters of the body: enough for a stable answer,
 # a fraction of the cost of the whole text.
 SAHEL_LANGUAGE_PREFIX_CHARS = 400
@@ -102,6 +104,18 @@ SAHEL_DIGEST_FROM: str | None = os.environ.get("SAHEL_DIGEST_FROM") or None
 SAHEL_DIGEST_TO: str = os.environ.get("SAHEL_DIGEST_TO", "")
 # Time zone whose days a digest covers ("yesterday" is computed in it).
 SAHEL_DIGEST_TZ: str = os.environ.get("SAHEL_DIGEST_TZ", "Africa/Bamako")
+# -- Watch rules and alerts (docs/alerts.md) --
+# The watch rules file `sahel alerts run` and `sahel crawl --watch` read by default.
+SAHEL_WATCH_PATH: str | None = os.environ.get("SAHEL_WATCH_PATH") or None
+# Sender address of alert emails (sent through SAHEL_SMTP_URL).
+SAHEL_ALERT_FROM: str | None = os.environ.get("SAHEL_ALERT_FROM") or SAHEL_DIGEST_FROM
+# A failed delivery is retried on a later run, after this many seconds, doubling up to the maximum.
+SAHEL_ALERT_RETRY_SECONDS = 60.0
+SAHEL_ALERT_RETRY_MAX_SECONDS = 21600.0
+# Seconds a webhook receiver has to answer.
+SAHEL_WEBHOOK_TIMEOUT = 10.0
+# Entries an alert feed holds (the rule's latest alerts).
+SAHEL_FEED_ENTRIES = 100
 # Seconds between progress lines.
 SAHEL_PROGRESS_INTERVAL = 5.0
 # Allocations between collections of the garbage collector's youngest generation during a crawl
@@ -133,6 +147,12 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 with Retry-After holds that host's requests for as long as it asks, up to this.
+SAHEL_RETRY_AFTER_MAX_SECONDS = 120
+# A page of at most this many characters served alike on this many article URLs of one outlet is
+# a bot challenge (recorded as `blocked`); real article pages are far longer.
+SAHEL_CHALLENGE_MAX_CHARS = 20_000
+SAHEL_CHALLENGE_MIN_PAGES = 3
 
 # -- Hardening (Scrapy's security docs and advisories) --------------------------------------
 TELNETCONSOLE_ENABLED = False
@@ -174,6 +194,8 @@ DOWNLOADER_MIDDLEWARES = {
     "sahel_crawler.robots.RobotsSizeCapMiddleware": 75,
     # above RetryMiddleware (550): a lookup the resolver refused is reported as `internal`, not retried
     "sahel_crawler.resolver.RefusedLookupMiddleware": 560,
+    # above RetryMiddleware (550): it sees a 429/503's Retry-After before the retry is scheduled
+    "sahel_crawler.retryafter.RetryAfterMiddleware": 570,
 }
 # Host names are judged by the answer the connection uses: the resolver fails the lookup of a
 # name that resolves to an internal address (not in SAHEL_ALLOWED_PRIVATE_HOSTS), so a name
@@ -210,3 +232,5 @@ STATS_DUMP = False  # the crawl run record keeps the counters; the full dump is 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "sahel_crawler.logformatter.SahelLogFormatter"
+# `scrapy crawl` refuses a bad outlet or setting with one line, as `sahel crawl` does.
+COMMANDS_MODULE = "sahel_crawler.scrapy_commands"

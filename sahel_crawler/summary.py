@@ -14,7 +14,9 @@ def run_summary(session: Session, run_id: int | None) -> str:
     run = session.get(CrawlRun, run_id) if run_id is not None else None
     if run is not None:
         took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
-        lines.append(f"crawl run {run.id}: {run.status} ({run.finish_reason}) in {took:.1f} s")
+        # Scrapy's finish reason says more only when it is not the status itself ("shutdown").
+        why = f" (finish reason: {run.finish_reason})" if run.finish_reason not in (None, run.status) else ""
+        lines.append(f"crawl run {run.id} of {run.outlets.replace(',', ', ')}: {run.status}{why} in {took:.1f} s")
         lines.append(
             f"  requests {run.requests}, pages {run.pages_fetched}, new {run.new_articles}, "
             f"updated {run.updated_articles}, exact duplicates {run.exact_duplicates}, "

@@ -62,6 +62,7 @@ class JobSpec:
     time_limit: int = DEFAULT_TIME_LIMITS["crawl"]  # seconds
     outlets: tuple[str, ...] = ()
     sources: str | None = None
+    watch: str | None = None  # watch rules file: `sahel crawl --watch` (docs/alerts.md)
     settings: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()
     command: tuple[str, ...] = ()
@@ -235,6 +236,7 @@ class _JobEntry(BaseModel):
     time_limit: _Duration | None = None
     outlets: _Words = []
     sources: str | None = None
+    watch: str | None = None
     settings: dict[Annotated[str, AfterValidator(_setting_name)], Annotated[str, BeforeValidator(_setting_value)]] = {}
     args: _Words = []
     command: _Words = []
@@ -259,13 +261,14 @@ class _JobEntry(BaseModel):
             raise ValueError("key 'command' (a list: program and arguments) is required for kind command")
         if self.kind != "command" and self.command:
             raise ValueError("key 'command' is only for kind command")
-        misplaced = sorted({"outlets", "sources", "settings"} & self.model_fields_set) if self.kind != "crawl" else []
+        crawl_only = {"outlets", "sources", "watch", "settings"}
+        misplaced = sorted(crawl_only & self.model_fields_set) if self.kind != "crawl" else []
         if misplaced:
             raise ValueError(f"key {shown(misplaced[0])} is only for kind crawl")
         return self
 
     def spec(self, jid: str, base: Path) -> JobSpec:
-        """The JobSpec of this entry; `sources` is read relative to the schedule file's folder."""
+        """The JobSpec of this entry; `sources` and `watch` are read relative to the schedule file's folder."""
         return JobSpec(
             id=jid,
             kind=self.kind,
@@ -276,6 +279,7 @@ class _JobEntry(BaseModel):
             outlets=tuple(self.outlets),
             # Relative to the schedule file, so a daemon started from any directory finds it.
             sources=str(base / self.sources) if self.sources else None,
+            watch=str(base / self.watch) if self.watch else None,
             settings=tuple(self.settings.items()),
             args=tuple(self.args),
             command=tuple(self.command),

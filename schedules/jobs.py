@@ -47,6 +47,8 @@ def job_command(spec: JobSpec, python: str = sys.executable) -> list[str]:
     if spec.kind == "crawl":
         if spec.sources:
             argv += ["--sources", spec.sources]
+        if spec.watch:
+            argv += ["--watch", spec.watch]
         for outlet in spec.outlets:
             argv += ["--outlet", outlet]
         for name, value in spec.settings:

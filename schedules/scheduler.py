@@ -40,7 +40,7 @@ from schedules import jobs
 from schedules.config import JobSpec, Schedule
 from schedules.jobs import JobContext, JobOutcome, ProcessTracker, execute_job, record_outcome
 from schedules.records import JobEvent, create_tables, recent_events, record_event
-from storage.db import make_engine, open_database, safe_url
+from storage.db import make_engine, open_database, safe_url, sqlite_file
 from storage.locks import database_lock
 from storage.models import utcnow
 
@@ -140,7 +140,12 @@ class JobStatus:
 
 
 def list_jobs(db_url: str, schedule: Schedule) -> list[JobStatus]:
-    """The schedule's jobs, each with its next run (the stored one when the daemon has loaded it)."""
+    """The schedule's jobs, each with its next run (the stored one when the daemon has loaded it).
+    A SQLite file that does not exist yet is not created: the jobs have never run."""
+    database = sqlite_file(db_url)
+    if database is not None and not database.exists():
+        now = datetime.now(UTC)
+        return [JobStatus(spec, spec.trigger().get_next_fire_time(None, now), None) for spec in schedule.jobs.values()]
     engine = open_database(db_url)
     try:
         create_tables(engine)

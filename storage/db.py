@@ -35,16 +35,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     Raises DatabaseURLError for a malformed URL or unknown driver, DatabaseError when the
     folder of a SQLite file cannot be created.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseURLError(f"malformed database URL {url!r}: {exc}") from None
+    parsed = _parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     try:
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise DatabaseURLError(f"unusable database URL {safe_url(url)}: {exc}") from None
+
+
+def _parse_url(url: str) -> Any:
+    """The parsed URL; DatabaseURLError naming it when it is malformed (also a bad port number)."""
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"malformed database URL {safe_url(url)!r}: {exc}") from None
+    except ValueError:  # SQLAlchemy parses the port with int()
+        raise DatabaseURLError(f"malformed database URL {safe_url(url)!r}: the port is not a number") from None
 
 
 def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
@@ -75,14 +82,29 @@ def _sqlite_engine(parsed: Any, **kwargs: Any) -> Engine:
     return engine
 
 
-def _make_parent_folder(parsed: Any) -> None:
-    """Create the folder of a SQLite file; DatabaseError when it cannot be (a parent that is a
-    file, a read-only place). A URI filename (`?uri=true`, e.g. `file:x.db?mode=ro`) names a
-    database that must exist: its text is not a path to create."""
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, or None (another database, in memory, or a URI filename:
+    `?uri=true`, e.g. `file:x.db?mode=ro`, whose text is not a path). DatabaseURLError when
+    the URL is malformed."""
+    return _sqlite_file(_parse_url(url))
+
+
+def _sqlite_file(parsed: Any) -> Path | None:
+    if parsed.get_backend_name() != "sqlite":
+        return None
     database = parsed.database
     if not database or database == ":memory:" or asbool(parsed.query.get("uri", False)):
+        return None
+    return Path(database).expanduser()
+
+
+def _make_parent_folder(parsed: Any) -> None:
+    """Create the folder of a SQLite file; DatabaseError when it cannot be (a parent that is a
+    file, a read-only place)."""
+    database = _sqlite_file(parsed)
+    if database is None:
         return
-    folder = Path(database).expanduser().parent
+    folder = database.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -145,6 +167,11 @@ def read_only(engine: Engine) -> Engine:
     """The same engine (pool, connection set-up) for lookups that never write: on SQLite their
     transactions do not take the write lock, so they never queue behind a crawl's writes."""
     return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+def writable(engine: Engine) -> Engine:
+    """The same engine with writes taking the write lock up front again (undoes `read_only`)."""
+    return engine.execution_options(**{READ_ONLY_OPTION: False})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

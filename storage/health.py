@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlError, CrawlRun, Outlet, utcnow
 
+# An outlet most of whose crawl runs in the window failed is "failing".
+FAILING_RATE = 0.5
 # A run that ended without finishing: stopped by an error, or its process gone (kill -9).
 FAILED_STATUSES = ("failed", "interrupted")
 
@@ -53,6 +55,18 @@ class OutletHealth:
     baseline_median_chars: int | None
     silent: bool
     shrinking: bool
+    # the outlet refuses its article pages (crawl_errors of kind "blocked" since its last page)
+    blocked_since: datetime | None = None
+    blocked_status: str | None = None  # e.g. "HTTP 403"
+
+    @property
+    def status(self) -> str:
+        """One word: "blocked", "failing" (most runs failed), "silent", "shrinking" or "ok"."""
+        if self.blocked_since is not None:
+            return "blocked"
+        if self.error_rate is not None and self.error_rate >= FAILING_RATE:
+            return "failing"
+        return self.flags[0] if self.flags else "ok"
 
     @property
     def error_rate(self) -> float | None:
@@ -113,6 +127,7 @@ def _one(
         and recent_median < limits.shrink_ratio * baseline_median
     )
     produced_since = last_article or outlet.first_seen_at
+    blocked_since, blocked_status = _blocked(session, outlet.id)
     return OutletHealth(
         outlet=outlet.id,
         name=outlet.name,
@@ -126,4 +141,21 @@ def _one(
         baseline_median_chars=baseline_median,
         silent=produced_since is None or now - produced_since > limits.silent_after,
         shrinking=shrinking,
+        blocked_since=blocked_since,
+        blocked_status=blocked_status,
     )
+
+
+def _blocked(session: Session, outlet_id: str) -> tuple[datetime | None, str | None]:
+    """(since when, the latest status) of the refusals recorded after the outlet's last stored
+    page; (None, None) when it has served a page since, or never refused one."""
+    page = (Article.outlet_id == outlet_id) & (Article.text_source == "page")
+    last_page = session.scalar(select(func.max(func.coalesce(Article.updated_at, Article.fetched_at))).where(page))
+    refused = (CrawlError.outlet_id == outlet_id) & (CrawlError.kind == "blocked")
+    if last_page is not None:
+        refused &= CrawlError.at > last_page
+    since = session.scalar(select(func.min(CrawlError.at)).where(refused))
+    if since is None:
+        return None, None
+    latest = session.scalar(select(CrawlError.reason).where(refused).order_by(CrawlError.at.desc()).limit(1))
+    return since, (latest or "").split(":")[0] or None

@@ -18,10 +18,13 @@ from sqlalchemy import Connection, Engine, bindparam, exists, or_, select
 from storage.db import read_only
 from storage.models import Article, ArticleAlias, HttpValidator
 
+# A feed teaser (text_source "feed") is not stored for this purpose: its page is asked for again.
 _IS_STORED = select(
     or_(
-        exists().where(Article.url == bindparam("url")),
-        exists().where(ArticleAlias.url == bindparam("url")),
+        exists().where(Article.url == bindparam("url"), Article.text_source == "page"),
+        exists().where(
+            ArticleAlias.url == bindparam("url"), ArticleAlias.article_id == Article.id, Article.text_source == "page"
+        ),
     )
 )
 _STORED_VERSION = select(Article.id, Article.title, Article.text, Article.text_hash).where(

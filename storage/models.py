@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     func,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -58,6 +60,12 @@ class Outlet(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # -- registry metadata (docs/sources.md "Outlet metadata"), refreshed by every crawl --
+    country: Mapped[str | None] = mapped_column(String(2))
+    languages: Mapped[str | None] = mapped_column(String(64))  # comma-separated ISO 639 codes
+    kind: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    state_affiliated: Mapped[str | None] = mapped_column(String(32))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -79,6 +87,9 @@ class Article(Base):
     language_prob: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    standfirst: Mapped[str | None] = mapped_column(Text)  # visible lead paragraph; text starts with it
+    paywalled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    text_source: Mapped[str] = mapped_column(String(8), default="page", server_default="page")  # page | feed
     text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     discovered_via: Mapped[str | None] = mapped_column(String(16))
@@ -92,6 +103,9 @@ class Article(Base):
     )
     keyword_hits: Mapped[list[KeywordHit]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="KeywordHit.concept_id"
+    )
+    place_hits: Mapped[list[PlaceHit]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="PlaceHit.name_id"
     )
 
     @hybrid_property
@@ -125,9 +139,7 @@ class KeywordHit(Base):
 
     __tablename__ = "keyword_hits"
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     concept_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     form: Mapped[str] = mapped_column(Text)  # the first matched form, as written in the article
     count: Mapped[int] = mapped_column(Integer)
@@ -139,14 +151,37 @@ class KeywordHit(Base):
     __table_args__ = (Index("ix_keyword_hits_concept", "concept_id"),)
 
 
+class PlaceHit(Base):
+    """One gazetteer place name found in one article, with the place it resolved to.
+
+    `place_id` is NULL (and so are the coordinates) when the name stays ambiguous; the columns
+    `place_kind`, `latitude` and `longitude` copy the gazetteer entry the hit was resolved with.
+    """
+
+    __tablename__ = "place_hits"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    name_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the name concept
+    place_id: Mapped[str | None] = mapped_column(String(64))
+    place_kind: Mapped[str | None] = mapped_column(String(16))  # locality | country
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    form: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    first_offset: Mapped[int] = mapped_column(Integer)  # character offset in title + "\n\n" + text
+    snippet: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="place_hits")
+
+    __table_args__ = (Index("ix_place_hits_place", "place_id"),)
+
+
 class ArticleSignature(Base):
     """A persisted near-duplicate signature (MinHash), loaded for a recent window at start."""
 
     __tablename__ = "article_signatures"
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -204,6 +239,71 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertRule(Base):
+    """Where a watch rule's evaluation stands: the articles and re-flaggings it has looked at."""
+
+    __tablename__ = "alert_rules"
+
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)  # the query, or the breaking spec, as configured
+    last_article_id: Mapped[int] = mapped_column(Integer, default=0)  # every article up to it evaluated
+    last_requeue_id: Mapped[int] = mapped_column(Integer, default=0)  # every re-flagging up to it evaluated
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Alert(Base):
+    """One alert of one rule: a story (its first article and copies) or a breaking spike."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(200))  # story:ID or spike:CONCEPT:START, once per rule
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    concepts: Mapped[str] = mapped_column(Text, default="")  # comma-separated concept ids
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ux_alerts_rule_key", "rule_id", "key", unique=True),)
+
+
+class AlertArticle(Base):
+    """An article listed in an alert (the story's first article and its near-duplicate copies)."""
+
+    __tablename__ = "alert_articles"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AlertDelivery(Base):
+    """One alert on one channel of its rule: pending, sent, or failed and retried later."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(300))  # webhook:HOST:HASH | email:ADDRESS | feed:PATH
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ux_alert_deliveries_alert_channel", "alert_id", "channel", unique=True),)
+
+
+class AlertRequeue(Base):
+    """An article whose concepts changed on re-flagging: every rule evaluates it again."""
+
+    __tablename__ = "alert_requeue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BackfillMonth(Base):

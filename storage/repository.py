@@ -23,8 +23,12 @@ from storage.models import (
     CrawlRun,
     KeywordHit,
     Outlet,
+    PlaceHit,
     utcnow,
 )
+
+# The registry's outlet metadata as the outlets table stores it (languages comma-separated).
+OUTLET_METADATA = ("country", "languages", "kind", "owner", "state_affiliated")
 
 RUN_COUNTERS = (
     "requests",
@@ -53,6 +57,9 @@ class ArticleRecord:
     published_at: datetime | None = None
     published_at_source: str | None = None
     description: str | None = None
+    standfirst: str | None = None
+    paywalled: bool = False
+    text_source: str = "page"  # "page" | "feed"
     language: str | None = None
     language_prob: float | None = None
     text_hash: str | None = None
@@ -62,6 +69,8 @@ class ArticleRecord:
     signature: bytes | None = None
     keyword_hits: list[Mapping[str, Any]] = field(default_factory=list)
     lexicon_version: str | None = None
+    # one dict per place name found (sahel_crawler.places.PlaceHit fields); None: not looked for
+    place_hits: list[Mapping[str, Any]] | None = None
     # the folded search-index text, when the caller has it (None: the caller's indexer folds it)
     search_text: str | None = None
 
@@ -75,16 +84,24 @@ class SaveResult:
 # -- outlets and runs ---------------------------------------------------------------------
 
 
-def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
-    """Insert missing outlets (id -> name) and refresh the names of known ones.
+def ensure_outlets(
+    session: Session, outlets: Mapping[str, str], metadata: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """Insert missing outlets (id -> name) and refresh the names of known ones, with their
+    registry metadata (id -> column -> value, the columns of OUTLET_METADATA) when given.
 
     Safe when several crawls start at once on one database (scaled-out workers): the missing
     outlets go in one INSERT that skips any a concurrent crawl inserted first.
     """
+    metadata = metadata or {}
     known = {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(list(outlets))))}
     for oid, outlet in known.items():
         outlet.name = outlets[oid]
-    missing = [{"id": oid, "name": outlets[oid]} for oid in sorted(outlets) if oid not in known]
+        for column, value in metadata.get(oid, {}).items():
+            setattr(outlet, column, value)
+    missing = [
+        {"id": oid, "name": outlets[oid], **metadata.get(oid, {})} for oid in sorted(outlets) if oid not in known
+    ]
     if missing:
         table = Outlet.__table__
         session.execute(dialect_insert(session, table).on_conflict_do_nothing(index_elements=[table.c.id]), missing)
@@ -94,6 +111,12 @@ def ensure_outlets(session: Session, outlets: Mapping[str, str]) -> None:
 def known_outlet_ids(session: Session) -> list[str]:
     """The ids of the outlets the database knows (every crawled outlet), sorted."""
     return list(session.scalars(select(Outlet.id).order_by(Outlet.id)))
+
+
+def known_languages(session: Session) -> list[str]:
+    """The language codes of the stored articles, lower-case and sorted."""
+    codes = session.scalars(select(func.lower(Article.language)).where(Article.language.is_not(None)).distinct())
+    return sorted(set(codes))
 
 
 def start_run(
@@ -192,6 +215,9 @@ _UPDATABLE = (
     "published_at",
     "published_at_source",
     "description",
+    "standfirst",
+    "paywalled",
+    "text_source",
     "language",
     "language_prob",
     "text",
@@ -215,7 +241,9 @@ def save_article(
         if article is None:  # lost a race with a concurrent crawl: the row exists now
             return save_article(session, record, run_id)
         outcome = "new"
-    elif article.text != record.text or article.title != record.title:
+    elif record.text_source == "feed" and article.text_source == "page":
+        outcome = "unchanged"  # a feed teaser never replaces the page's text
+    elif article.text != record.text or article.title != record.title or article.text_source != record.text_source:
         for name in _UPDATABLE:
             setattr(article, name, getattr(record, name))
         article.updated_at = utcnow()
@@ -228,11 +256,14 @@ def save_article(
     if outcome == "new":
         # A row just inserted has no keyword hits nor signature yet: add them without looking.
         _add_keyword_hits(session, article.id, record.keyword_hits)
+        session.add_all(PlaceHit(**_place_row(article.id, hit)) for hit in record.place_hits or ())
         if record.signature is not None:
             session.add(ArticleSignature(article_id=article.id, signature=record.signature))
     else:
         if record.keyword_hits or record.lexicon_version:
             replace_keyword_hits(session, article.id, record.keyword_hits, record.lexicon_version)
+        if record.place_hits is not None:
+            replace_place_hits(session, article.id, record.place_hits)
         if record.signature is not None:
             stored_signature = session.get(ArticleSignature, article.id)
             if stored_signature is None:
@@ -271,6 +302,9 @@ def save_articles(session: Session, records: list[ArticleRecord], run_id: int | 
         hits = [_hit_row(inserted[r.url], hit) for r in new for hit in r.keyword_hits]
         if hits:
             session.execute(insert(KeywordHit), hits)
+        places = [_place_row(inserted[r.url], hit) for r in new for hit in r.place_hits or ()]
+        if places:
+            session.execute(insert(PlaceHit), places)
         signatures = [{"article_id": inserted[r.url], "signature": r.signature} for r in new if r.signature]
         if signatures:
             session.execute(insert(ArticleSignature), signatures)
@@ -361,6 +395,21 @@ def _hit_row(article_id: int, hit: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _place_row(article_id: int, hit: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "name_id": hit["name"],
+        "place_id": hit["place_id"],
+        "place_kind": hit["kind"],
+        "latitude": hit["lat"],
+        "longitude": hit["lon"],
+        "form": hit["form"],
+        "count": int(hit["count"]),
+        "first_offset": int(hit["first_offset"]),
+        "snippet": hit["snippet"],
+    }
+
+
 def _insert_article(session: Session, record: ArticleRecord, run_id: int | None) -> Article | None:
     # Always in a savepoint: batches insert their new articles in `save_articles` instead.
     duplicate_of_id = article_id_for_url(session, record.duplicate_of_url) if record.duplicate_of_url else None
@@ -395,6 +444,12 @@ def replace_keyword_hits(
         article.lexicon_version = lexicon_version
 
 
+def replace_place_hits(session: Session, article_id: int, hits: Iterable[Mapping[str, Any]]) -> None:
+    """Replace an article's place hits with `hits` (sahel_crawler.places.PlaceHit fields)."""
+    session.execute(delete(PlaceHit).where(PlaceHit.article_id == article_id))
+    session.add_all(PlaceHit(**_place_row(article_id, hit)) for hit in hits)
+
+
 def _add_keyword_hits(session: Session, article_id: int, hits: Iterable[Mapping[str, Any]]) -> None:
     session.add_all(KeywordHit(**_hit_row(article_id, hit)) for hit in hits)
 
@@ -425,7 +480,12 @@ def iter_articles(session: Session, flt: ArticleFilter, batch_size: int = 500) -
     """
     query = (
         select(Article)
-        .options(selectinload(Article.aliases), selectinload(Article.keyword_hits), selectinload(Article.duplicate_of))
+        .options(
+            selectinload(Article.aliases),
+            selectinload(Article.keyword_hits),
+            selectinload(Article.place_hits),
+            selectinload(Article.duplicate_of),
+        )
         .where(*flt.clauses())
     )
     last_id = 0

@@ -20,7 +20,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import DatabaseError, make_engine, read_only, safe_url
 from storage.views import ANALYST_INDEX_NAMES
@@ -100,6 +101,7 @@ def _with_engine(engine_or_url: Engine | str) -> tuple[Engine, bool]:
 
 def _run(engine_or_url: Engine | str, action: str, revision: str) -> None:
     engine, owned = _with_engine(engine_or_url)
+    _AT_HEAD.discard(_key(engine))
     try:
         config = _config()
         with engine.connect() as connection:
@@ -147,8 +149,30 @@ def check_schema(engine: Engine) -> None:
     )
 
 
+# Databases whose schema this process found at the head: the check runs once per process, not
+# on every open (a crawl opens its database from several components). Migrations run through
+# this module forget a database, so its next open checks again.
+_AT_HEAD: set[str] = set()
+
+
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in `alembic_version`, read with one plain query (None without one)."""
+    try:
+        with read_only(engine).connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the schema of an empty database; refuse (SchemaOutOfDate) an out-of-date one."""
+    if _key(engine) in _AT_HEAD and _stored_revision(engine) == head_revision():
+        return  # a file replaced since (the demo's) has no revision: it is checked again
     if current_revision(engine) is None and not has_tables(engine):
         upgrade(engine)
     check_schema(engine)
+    _AT_HEAD.add(_key(engine))

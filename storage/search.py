@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -65,7 +66,9 @@ _WORD = re.compile(r"[^\W_]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 # The forms a normalised query word matches (sahel_crawler.text.arabic.word_variants).
 WordVariants = Callable[[str], list[str]]
-SEARCH_OPERATORS = frozenset({"OR", "AND", "NOT"})  # refused, see `unsupported_operator`
+# A snippet of an article's indexed document as published, around the matches of the parsed
+# query terms (sahel_crawler.text.snippet.original_snippet).
+OriginalSnippet = Callable[[str, list[list[str]]], str]
 SNIPPET_WORDS = 24
 # On PostgreSQL, a query matching more articles than this ranks the newest of them only:
 # ts_rank_cd reads every candidate's tsvector, and ranking every match of a very common word
@@ -75,7 +78,8 @@ PG_RANK_CANDIDATES = 1000
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One matching article, best first; `snippet` is normalised text with matches in [brackets]."""
+    """One matching article, best first; `snippet` has its matches in [brackets]: the text as
+    published when `search` was given `original_snippet`, else the normalised index text."""
 
     article_id: int
     url: str
@@ -167,24 +171,6 @@ def parse_query(query: str) -> list[list[str]]:
     return [term for term in terms if term]
 
 
-def unsupported_operator(query: str) -> str | None:
-    """The first search-engine operator in a query as the user typed it (before folding), or
-    None: OR, AND or NOT as a separate upper-case word, a word with a leading -, or a * anywhere.
-
-    The search finds articles containing every word: these would silently be taken as words
-    (or dropped), so the caller refuses them. Lower-case or, and, not are words (French "or",
-    English "not"), and so is anything inside a "quoted phrase" except a *.
-    """
-    if "*" in query:
-        return "*"
-    for token in _PHRASE.sub(" ", query).split():
-        if token in SEARCH_OPERATORS:
-            return token
-        if token.startswith("-") and _WORD.search(token):
-            return token
-    return None
-
-
 def _fts5_query(terms: list[list[str]], word_variants: WordVariants) -> str:
     parts = []
     for term in terms:
@@ -214,11 +200,13 @@ def search(
     marks: tuple[str, str] = ("[", "]"),
     *,
     word_variants: WordVariants,
+    original_snippet: OriginalSnippet | None = None,
 ) -> list[SearchHit]:
     """Articles matching every term of the normalised `query`, best first, with snippets.
 
     `word_variants` gives the forms a query word matches: the keyword engine's Arabic
-    proclitics (storage does not import the crawler).
+    proclitics (storage does not import the crawler). `original_snippet` makes each snippet
+    from the article as published instead of the folded index text the database holds.
 
     Returns [] for a query without words. Raises ValueError for a limit below 1.
     """
@@ -229,19 +217,31 @@ def search(
         return []
     flt = flt or ArticleFilter()
     columns = (Article.id, Article.url, Article.outlet_id, Article.language, Article.title, Article.published_at)
+    database_marks = None if original_snippet else marks
     if session.get_bind().dialect.name == "postgresql":
-        statement = _postgresql(_tsquery(terms, word_variants), flt, limit, marks, columns)
+        statement = _postgresql(_tsquery(terms, word_variants), flt, limit, database_marks, columns)
     else:
-        statement = _sqlite(_fts5_query(terms, word_variants), flt, limit, marks, columns)
-    return [SearchHit(*row[:6], rank=float(row[6]), snippet=row[7]) for row in session.execute(statement)]
+        statement = _sqlite(_fts5_query(terms, word_variants), flt, limit, database_marks, columns)
+    hits = [SearchHit(*row[:6], rank=float(row[6]), snippet=row[7]) for row in session.execute(statement)]
+    if original_snippet is None or not hits:
+        return hits
+    documents = {
+        row.id: search_document(row.title, row.description, row.text)
+        for row in session.execute(
+            select(Article.id, Article.title, Article.description, Article.text).where(
+                Article.id.in_([hit.article_id for hit in hits])
+            )
+        )
+    }
+    return [replace(hit, snippet=original_snippet(documents[hit.article_id], terms)) for hit in hits]
 
 
 def _sqlite(
-    fts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    fts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str] | None, columns: tuple[Any, ...]
 ) -> Select[Any]:
     # bm25() is lower for better matches; negate it so that higher is better on both databases.
     rank = (-func.bm25(_FTS_NAME)).label("rank")
-    snippet = func.snippet(_FTS_NAME, 0, marks[0], marks[1], "…", SNIPPET_WORDS)
+    snippet = func.snippet(_FTS_NAME, 0, marks[0], marks[1], "…", SNIPPET_WORDS) if marks else literal("")
     return (
         select(*columns, rank, snippet.label("snippet"))
         .select_from(_fts)
@@ -253,7 +253,7 @@ def _sqlite(
 
 
 def _postgresql(
-    ts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str], columns: tuple[Any, ...]
+    ts_query: str, flt: ArticleFilter, limit: int, marks: tuple[str, str] | None, columns: tuple[Any, ...]
 ) -> Select[Any]:
     query = func.to_tsquery(_TS_CONFIG, bindparam("ts_query", ts_query))
     rank = func.ts_rank_cd(_VECTOR, query).label("rank")
@@ -275,12 +275,15 @@ def _postgresql(
         .limit(limit)
         .subquery()
     )
-    options = (
-        f"StartSel={marks[0]}, StopSel={marks[1]}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
-        'MaxFragments=2, FragmentDelimiter=" … "'
-    )
-    # The headline is the costly part: compute it for the best rows only.
-    headline = func.ts_headline(_TS_CONFIG, best.c.search_text, query, bindparam("headline_options", options))
+    if marks is None:
+        headline: Any = literal("")
+    else:
+        options = (
+            f"StartSel={marks[0]}, StopSel={marks[1]}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        # The headline is the costly part: compute it for the best rows only.
+        headline = func.ts_headline(_TS_CONFIG, best.c.search_text, query, bindparam("headline_options", options))
     return select(
         best.c.id, best.c.url, best.c.outlet_id, best.c.language, best.c.title, best.c.published_at,
         best.c.rank, headline,

@@ -60,6 +60,38 @@ VIEWS_V1: dict[str, str] = {
     """,
 }
 
+# One row per concept of each article with its story and UTC day, for pairing concepts by story.
+_STORY_CONCEPTS = """
+    SELECT k.concept_id, COALESCE(a.duplicate_of_id, a.id) AS story_id, {day} AS day
+    FROM keyword_hits k JOIN articles a ON a.id = k.article_id
+"""
+
+VIEWS_V2: dict[str, str] = {
+    # Per UTC day, the pairs of concepts flagged in the same story (the original or a copy of
+    # it dated that day): who is mentioned with whom.
+    "concept_pairs": f"""
+        SELECT x.day, x.concept_id AS concept_a, y.concept_id AS concept_b,
+               COUNT(DISTINCT x.story_id) AS stories
+        FROM ({_STORY_CONCEPTS}) x
+        JOIN ({_STORY_CONCEPTS}) y
+          ON y.story_id = x.story_id AND y.day = x.day AND x.concept_id < y.concept_id
+        GROUP BY x.day, x.concept_id, y.concept_id
+    """,
+}
+
+# Places on a map (migration 0009): one row per UTC day and resolved place, with its coordinates.
+VIEWS_PLACES: dict[str, str] = {
+    "daily_place_counts": """
+        SELECT {day} AS day, p.place_id, p.place_kind, p.latitude, p.longitude,
+               COUNT(*) AS articles,
+               COUNT(DISTINCT COALESCE(a.duplicate_of_id, a.id)) AS stories,
+               SUM(p.count) AS mentions
+        FROM place_hits p JOIN articles a ON a.id = p.article_id
+        WHERE p.place_id IS NOT NULL
+        GROUP BY {day}, p.place_id, p.place_kind, p.latitude, p.longitude
+    """,
+}
+
 # Indexes for the views' and analysts' common filters: (name, table, expressions).
 INDEXES_V1: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ix_articles_dated", "articles", ("COALESCE(published_at, fetched_at)",)),

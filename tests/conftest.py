@@ -85,6 +85,15 @@ def crawl_replay(sources: Path, db_url: str, *extra: str, env: dict[str, str] | 
     return run_sahel("crawl", "--sources", str(sources), "--db", db_url, *replay_settings_args(), *extra, env=env)
 
 
+def empty_database(folder: Path) -> str:
+    """The URL of a new SQLite database with the schema and nothing stored, in `folder`."""
+    from storage.db import open_database
+
+    url = f"sqlite:///{folder}/x.db"
+    open_database(url).dispose()
+    return url
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

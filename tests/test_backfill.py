@@ -193,7 +193,7 @@ def test_sitemap_backfill_reads_the_months_of_the_period_once(
     assert "/sitemaps/fr/contents_202609.xml" in paths and "/sitemaps/fr/contents_202610.xml" in paths
     assert "/sitemaps/fr/contents_202608.xml" not in paths  # before the period
     assert sorted(m.month for m in rows(db_url, BackfillMonth)) == ["2026-09", "2026-10"]
-    assert "new 18" in first.stdout and len(want) == 18
+    assert f"new {len(want)}," in first.stdout
 
     archive_replay.reset_requests()
     second = backfill(archive_sources, db_url, "--outlet", "france24")

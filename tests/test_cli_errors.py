@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sahel
+from tests.conftest import empty_database, run_sahel
 
 
 def _one_line_error(stderr: str) -> str:
@@ -132,14 +132,14 @@ def test_a_crawl_scrapy_cannot_start_exits_1(tmp_path: Path) -> None:
 )
 def test_an_output_file_that_cannot_be_written_exits_2_naming_it(tmp_path: Path, command: tuple[str, ...]) -> None:
     out = tmp_path / "missing-folder" / "out.txt"
-    result = run_sahel(*command, "--db", f"sqlite:///{tmp_path}/x.db", "--out", str(out))
+    result = run_sahel(*command, "--db", empty_database(tmp_path), "--out", str(out))
     assert result.returncode == 2
     assert _one_line_error(result.stderr) == f"sahel: error: cannot write {out}: No such file or directory"
 
 
 def test_a_sqlite_file_whose_folder_cannot_be_made_exits_1(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    result = run_sahel("export", "--db", f"sqlite:///{tmp_path}/a-file/x.db")
+    result = run_sahel("db", "upgrade", "--db", f"sqlite:///{tmp_path}/a-file/x.db")
     assert result.returncode == 1
     line = _one_line_error(result.stderr)
     assert line.startswith("sahel: error: cannot use database") and f"cannot create folder {tmp_path}/a-file" in line

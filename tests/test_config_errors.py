@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sahel, start_sahel
+from tests.conftest import empty_database, run_sahel, start_sahel
 from tests.test_postgres_storage import fill
 
 
@@ -63,7 +63,7 @@ def test_bad_schedule_file_exits_2_naming_file_and_problem(tmp_path: Path, case:
 
 
 def test_digest_of_an_unknown_concept_exits_2_naming_it(tmp_path: Path) -> None:
-    result = run_sahel("digest", "--concept", "nosuch", "--db", f"sqlite:///{tmp_path}/x.db")
+    result = run_sahel("digest", "--concept", "nosuch", "--db", empty_database(tmp_path))
     assert result.returncode == 2
     assert "nosuch" in _one_line(result.stderr)
 
@@ -134,12 +134,24 @@ def test_a_reversed_period_exits_2_with_one_line(sample_db: str, command: tuple[
     assert "must be after --since" in _one_line(result.stderr)
 
 
-@pytest.mark.parametrize("query", ["Mali OR Niger", "Mali -Niger", "Nig*", "NOT mali", "mali AND niger", '"Nig*"'])
-def test_search_operators_are_refused_rather_than_taken_as_words(tmp_path: Path, query: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [("Mali -Niger", "at character 6 ('-Niger'): use NOT Niger"), ("Nig*", "at character 1 ('Nig*'): wildcards"),
+     ('"Nig*"', "at character 1 ('\"Nig*\"'): wildcards"), ("Mali OR", "at the end: the query ends")],
+)  # fmt: skip
+def test_search_syntax_the_query_language_lacks_is_refused_with_its_position(
+    tmp_path: Path, query: str, problem: str
+) -> None:
     result = run_sahel("search", query, "--db", f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 2
     line = _one_line(result.stderr)
-    assert line.startswith("sahel: error: search finds articles containing every word") and "not supported" in line
+    assert line.startswith(f"sahel: error: malformed query {problem}"), line
+
+
+@pytest.mark.parametrize("query", ["Mali OR Niger", "NOT mali", "mali AND niger"])
+def test_search_operators_of_the_query_language_run(tmp_path: Path, query: str) -> None:
+    result = run_sahel("search", query, "--db", empty_database(tmp_path))
+    assert result.returncode == 0 and result.stderr.strip() == "no matching articles"
 
 
 @pytest.mark.parametrize("query", ["", "-", "  ", "..."])
@@ -154,7 +166,7 @@ def test_lower_case_or_and_quoted_operators_are_words_and_the_help_says_so(sampl
     for query in ("mali or niger", '"Mali OR Niger"', "Al-Qaida"):
         assert run_sahel("search", query, "--db", sample_db).returncode == 0
     help_text = " ".join(run_sahel("search", "--help").stdout.split())
-    assert "OR, AND or NOT" in help_text and "refused" in help_text
+    assert "OR, NOT, parentheses, NEAR/N(a, b)" in help_text and "refused with its position" in help_text
 
 
 @pytest.mark.parametrize("option", ["--since", "--until", "--date"])

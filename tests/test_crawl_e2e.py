@@ -122,7 +122,7 @@ def test_summary_lists_outlets_and_languages(crawled: dict) -> None:
 
 def test_export_contract(crawled: dict) -> None:
     keys = ["url", "outlet", "title", "author", "published_at", "fetched_at", "language", "text",
-            "keywords", "duplicate_of", "aliases"]  # fmt: skip
+            "keywords", "duplicate_of", "aliases", "standfirst", "paywalled", "text_source", "places"]  # fmt: skip
     for record in crawled["records"]:
         assert list(record) == keys
         assert record["published_at"].endswith("+00:00")

@@ -146,7 +146,7 @@ def test_a_run_whose_end_the_database_refuses_exits_1_and_says_why(
     assert last == (
         "sahel: error: the crawl's run could not be recorded as ended: the database was not writable (see the log)"
     )
-    assert "crawl run 1: running" in result.stdout  # the summary shows the run as the database has it
+    assert "crawl run 1 of france24, meo: running" in result.stdout  # the summary shows the run as the database has it
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("running",)]
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 0, "the crawl itself went through"

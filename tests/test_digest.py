@@ -21,10 +21,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sahel_crawler.commands.digest import digest as digest_command
-from sahel_crawler.digest import SCHEMA_PATH, Digest, build_digest, day_period, digest_json, render
+from sahel_crawler.digest import SCHEMA_PATH, Digest, build_digest, concept_labels, day_period, digest_json, render
+from sahel_crawler.digest.lead import lead_text
 from sahel_crawler.digest.period import range_period
 from sahel_crawler.digest.render import md_escape
 from sahel_crawler.digest.safety import clean_text, safe_url
+from sahel_crawler.lexicon import load_lexicon
 from storage.db import open_database, session_factory
 from storage.digests import claim_email
 from storage.models import CrawlError, CrawlRun
@@ -62,7 +64,7 @@ def article(
         outlet=outlet,
         language=lang,
         title=title,
-        text=f"{title}. Corps de l'article {url}.",
+        text=extra.pop("text", f"{title}. Corps de l'article {url}."),
         published_at=published,
         fetched_at=published + timedelta(minutes=5),
         keyword_hits=[hit(c, extra.pop(f"snippet_{c}", f"… {c} …")) for c in concepts],
@@ -99,6 +101,7 @@ def sample_records() -> list[ArticleRecord]:
             when(0, 13),
             "kidal",
             snippet_kidal="la route de \u202eKidal\u202c <b>rouverte</b>",
+            text=f"{SCRIPT_TITLE} La route de \u202eKidal\u202c <b>rouverte</b> mardi. Les camions passent.",
         ),
         article(
             f"{F24}/en/africa/20261119-kidal-convoy", "france24", "en", "Convoy reaches Kidal", when(0, 20), "kidal"
@@ -306,7 +309,7 @@ def test_markdown_is_plain_text_with_escaped_markup(sample: Digest) -> None:
     assert f"]({ORIGINAL})" in text
     assert f"]({JS_URL})" not in text and "javascript:alert" in text
     assert "[Middle East Online](" + COPY + ")" in text  # the copy's outlet and URL
-    assert "Kidal: 3 stories **SPIKE**" in text
+    assert "| Kidal **SPIKE** | 3 | 4 | +2.71 | 1, 2, 4 |" in text
     assert "Quiet Outlet: produced nothing" in text and "Middle East Online: 1 crawl error" in text
 
 
@@ -440,7 +443,9 @@ def test_every_option_setting_and_json_key_is_documented() -> None:
     for setting in ("SAHEL_SMTP_URL", "SAHEL_DIGEST_FROM", "SAHEL_DIGEST_TO", "SAHEL_DIGEST_TZ"):
         assert f"`{setting}`" in docs, setting
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    keys = [*schema["properties"], *schema["$defs"]["concept"]["properties"], *schema["$defs"]["story"]["properties"]]
+    defs = ("concept", "story", "top_story")
+    keys = [*schema["properties"], *(key for name in defs for key in schema["$defs"][name]["properties"])]
+    keys += schema["properties"]["pairs"]["items"]["properties"]
     for key in keys:
         assert f"`{key}`" in docs or f".{key}`" in docs or f"`{key}[]" in docs or f".{key}[]`" in docs, key
 
@@ -509,7 +514,8 @@ def test_urls_in_crawled_titles_and_snippets_are_not_autolinked(tmp_path: Path) 
     with session_factory(engine).begin() as session:
         ensure_outlets(session, {"france24": "France 24"})
         save_article(
-            session, article(url, "france24", "fr", AUTOLINK_BAIT, when(0, 9), "kidal", snippet_kidal=AUTOLINK_BAIT)
+            session,
+            article(url, "france24", "fr", AUTOLINK_BAIT, when(0, 9), "kidal", text=f"Kidal. {AUTOLINK_BAIT}"),
         )
     engine.dispose()
 
@@ -517,7 +523,7 @@ def test_urls_in_crawled_titles_and_snippets_are_not_autolinked(tmp_path: Path) 
     rendered = lxml.html.fromstring(cmarkgfm.github_flavored_markdown_to_html(markdown)).text_content()
 
     assert _gfm_links(markdown) == [url]  # the story's own link, nothing from its text
-    assert rendered.count(AUTOLINK_BAIT) == 2  # title and snippet read, and copy, as crawled
+    assert rendered.count(AUTOLINK_BAIT) == 2  # title and lead read, and copy, as crawled
 
 
 _URLISH = st.text(alphabet="abcw.:/@-_ hHtTpPsSxXwW1?=#()[]<>*", max_size=60)
@@ -532,3 +538,111 @@ _URLISH = st.text(alphabet="abcw.:/@-_ hHtTpPsSxXwW1?=#()[]<>*", max_size=60)
 )
 def test_no_crawled_text_renders_as_a_link_under_gfm(parts: list[str]) -> None:
     assert _gfm_links(md_escape("".join(parts))) == []
+
+
+# -- story first, who with whom -------------------------------------------------------------
+
+
+def test_each_story_is_shown_once_ranked_by_coverage(sample: Digest) -> None:
+    ranked = [(s.rank, s.url, s.outlets, len(s.copies)) for s in sample.stories]
+    # the syndicated story (two outlets) first, then the newest of the single-outlet stories
+    assert ranked[0] == (1, ORIGINAL, ("France 24", "Middle East Online"), 1)
+    assert [r[1] for r in ranked[1:]] == [
+        f"{F24}/en/africa/20261119-kidal-convoy",
+        JS_URL,
+        SCRIPT_URL,
+        MIDNIGHT_URL,
+    ]
+    assert sample.stories[0].concepts == (("kidal", "Kidal"), ("mali", "Mali"))
+    page = lxml.html.fromstring(render(sample, "html"))
+    titles = [h.text_content() for h in page.xpath("//li[contains(@class, 'story')]/h3")]
+    assert len(titles) == len(set(titles)) == 5
+    assert page.xpath("//tr[@id='concept-kidal']//a/@href") == ["#story-1", "#story-2", "#story-4"]
+    markdown = render(sample, "markdown")
+    assert markdown.count("هجوم قرب كيدال") == 1
+    assert markdown.count("Convoy reaches Kidal") == 1
+
+
+def test_the_lead_drops_the_headline_and_ends_at_a_sentence(sample: Digest) -> None:
+    script_story = next(s for s in sample.stories if s.url == SCRIPT_URL)
+    assert script_story.lead == "La route de Kidal <b>rouverte</b> mardi. Les camions passent."
+    long_text = "Premier point du jour. " * 30
+    assert lead_text("Titre", "Titre " + long_text) == ("Premier point du jour. " * 12).strip() + " …"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab .?!؟\n»", max_size=600), st.integers(min_value=20, max_value=300))
+def test_a_lead_is_a_prefix_of_the_text_cut_at_a_boundary(text: str, limit: int) -> None:
+    body = clean_text(text)
+    lead = lead_text(None, text, limit)
+    if lead.endswith(" …"):
+        kept = lead.removesuffix(" …")
+        assert body.startswith(kept) and len(kept) <= limit
+        rest = body[len(kept) :]
+        assert rest[:1] in (" ", ",", ";", ":") or kept[-1:] in ".!?؟…»"
+    else:
+        assert lead == body and len(body) <= limit
+
+
+def _actors_db(tmp_path: Path) -> str:
+    db = f"sqlite:///{tmp_path / 'actors.db'}"
+    alliance = f"{F24}/ar/20261119-تحالف-جبهة-أزواد"
+    records = [
+        article(
+            alliance, "france24", "ar", "تحالف بين جبهة أزواد والجماعة", when(0, 8), "fla", "jnim", "kidal", "azawad"
+        ),
+        article(f"{MEO}/تحالف", "meo", "ar", "تحالف في الشمال", when(0, 10), "jnim", "fla", duplicate_of_url=alliance),
+        article(
+            f"{F24}/fr/afrique/jnim-africa-corps",
+            "france24",
+            "fr",
+            "Le JNIM et Africa Corps",
+            when(0, 12),
+            "jnim",
+            "wagner",
+        ),
+        article(
+            f"{F24}/fr/afrique/jnim-wagner-avant", "france24", "fr", "JNIM et Wagner", when(-3, 12), "jnim", "wagner"
+        ),
+        article(f"{F24}/fr/afrique/fla-jnim-mois", "france24", "fr", "FLA et JNIM", when(-9, 12), "fla", "jnim"),
+    ]
+    engine = open_database(db)
+    with session_factory(engine).begin() as session:
+        ensure_outlets(session, {"france24": "France 24", "meo": "Middle East Online"})
+        for record in records:
+            save_article(session, record)
+    engine.dispose()
+    return db
+
+
+def test_who_is_mentioned_with_whom_counts_actor_pairs_per_story(tmp_path: Path) -> None:
+    db = _actors_db(tmp_path)
+    engine = open_database(db)
+    with session_factory(engine)() as session:
+        labels = concept_labels(load_lexicon())
+        built = build_digest(session, day_period(DAY, TZ), labels=labels, now=when(1, 6))
+    engine.dispose()
+    got = [(p.a, p.b, p.stories, p.previous, p.new) for p in built.pairs]
+    # the alliance story and its copy are one story; kidal and azawad are no actors; the FLA-JNIM
+    # story nine days before is outside the previous 7 days
+    assert got == [("fla", "jnim", 1, 0, True), ("jnim", "wagner", 1, 1, False)]
+    page = lxml.html.fromstring(render(built, "html"))
+    cells = "//section[@id='pairs']//tbody/tr"
+    rows = [[td.text_content().strip() for td in tr.xpath("td")] for tr in page.xpath(cells)]
+    assert rows == [
+        ["Azawad Liberation Front (FLA) – Jama'at Nusrat al-Islam wal-Muslimin (JNIM)", "1", "0", "new"],
+        ["Jama'at Nusrat al-Islam wal-Muslimin (JNIM) – Wagner Group / Africa Corps", "1", "1", ""],
+    ]
+    markdown = render(built, "markdown")
+    assert (
+        "| Azawad Liberation Front (FLA) – Jama'at Nusrat al-Islam wal-Muslimin (JNIM) | 1 | 0 | **new** |" in markdown
+    )
+    document = json.loads(render(built, "json"))
+    assert document["pairs"][0] == {
+        "concepts": ["fla", "jnim"],
+        "labels": ["Azawad Liberation Front (FLA)", "Jama'at Nusrat al-Islam wal-Muslimin (JNIM)"],
+        "stories": 1,
+        "previous": 0,
+        "new": True,
+    }
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))

@@ -82,7 +82,8 @@ def test_replay_page_title_with_script_is_escaped_and_arabic_is_rtl(replay: Repl
     assert not page.xpath("//script")
     titles = [e.title for e in replay.expected_articles() if e.stored and e.concepts and "<script>" in e.title]
     assert titles, "the replay should serve a page title containing <script>"
-    shown = {h.text_content().strip() for h in page.xpath("//li[contains(@class, 'story')]/h3")}
+    # each headline follows its rank ("3. ")
+    shown = {h.text_content().strip().split(maxsplit=1)[1] for h in page.xpath("//li[contains(@class, 'story')]/h3")}
     assert set(titles) <= shown  # shown as text, which only escaping allows
     arabic = page.xpath("//li[contains(@class, 'story')][@lang='ar']")
     assert arabic and {li.get("dir") for li in arabic} == {"rtl"}

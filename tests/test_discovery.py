@@ -34,6 +34,8 @@ from sahel_crawler.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from tests.faults.site import BOMB_PROLOGS as FAULT_PROLOGS
+from tests.faults.site import TUNED_ENTITIES
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TRAFILATURA = CORPUS / "trafilatura-resources"
@@ -284,20 +286,12 @@ def test_feed_billion_laughs_not_expanded(one_line):
 
 
 def _tuned_bomb(root: str, body: str, before_doctype: str) -> bytes:
-    """Entities expanding to 7 million characters: under expat's amplification limit (it only
-    starts counting past 8 MB), so expat alone expands them all."""
-    entities = '<!ENTITY a0 "' + "x" * 700 + '">'
-    entities += "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5))
-    return f'<?xml version="1.0"?>{before_doctype}<!DOCTYPE {root} [{entities}]>{body}'.encode()
+    """A document whose entities expand to 7 million characters, `before_doctype` in its prolog."""
+    return f'<?xml version="1.0"?>{before_doctype}<!DOCTYPE {root} [{TUNED_ENTITIES}]>{body}'.encode()
 
 
-# What stood before the DOCTYPE when it got past the prolog scan: a comment holding "<a" (taken
-# for the first element), a prolog longer than the 64 KB looked at; and a UTF-16 document.
-BOMB_PROLOGS = {
-    "comment-before-doctype": "<!-- <a href='/'>home</a> -->",
-    "70-kb-prolog": "<!--" + "p" * 70_000 + "-->",
-    "70-kb-processing-instruction": "<?pad " + "p" * 70_000 + "?>",
-}
+# What got a DOCTYPE past the prolog scan, and a processing instruction as long; and UTF-16 below.
+BOMB_PROLOGS = {**FAULT_PROLOGS, "70-kb-processing-instruction": "<?pad " + "p" * 70_000 + "?>"}
 BOMB_FEED = (
     '<rss version="2.0"><channel><item><title>&a4;</title><link>https://example.org/a</link></item></channel></rss>'
 )

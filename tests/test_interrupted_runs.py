@@ -123,7 +123,8 @@ def test_runs_and_health_show_a_run_whose_process_is_gone_as_interrupted(tmp_pat
 
     runs = run_sahel("runs", "--db", db_url)
     assert runs.returncode == 0, runs.stderr
-    status = {int(line.split()[0]): line.split()[4] for line in runs.stdout.splitlines()[1:]}
+    rows = [line.split() for line in runs.stdout.splitlines() if line.strip()[:1].isdigit()]
+    status = {int(row[0]): row[4] for row in rows}
     assert status == {dead_id: "interrupted", live_id: "running"}
     health = run_sahel("health", "--db", db_url, "--json")
     [report] = [json.loads(line) for line in health.stdout.splitlines()]

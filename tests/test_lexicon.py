@@ -57,9 +57,43 @@ def test_traps_and_true_mentions(text, expected):
 
 
 def test_nested_name_counts_for_the_outer_concept_only():
-    assert concepts("Le Mouvement national de libération de l'Azawad (MNLA) a signé") == ["mnla"]
+    assert concepts("la Mission multidimensionnelle intégrée des Nations unies pour la stabilisation au Mali") == [
+        "minusma"
+    ]
     hits = LEX.match("Le MNLA et le Mouvement national de libération de l'Azawad")
-    assert [(h.concept, h.count) for h in hits] == [("mnla", 2)]
+    assert [(h.concept, h.count, h.rule) for h in hits] == [("mnla", 2, "strong"), ("azawad", 2, "implied by mnla")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Le Front de libération de l’Azawad a revendiqué l'attaque.", {"fla", "azawad"}),
+        ("الحركة الوطنية لتحرير أزواد", {"mnla", "azawad"}),
+        ("جبهة تحرير أزواد", {"fla", "azawad"}),
+        ("Le Cadre stratégique permanent a rejeté le texte.", {"csp", "azawad"}),
+        ("طالبت الحركات الأزوادية بالحوار مع باماكو", {"azawad", "bamako"}),
+        ("أعلنت جبهة أزواد وجماعة نصرة الإسلام والمسلمين تحالفا", {"fla", "azawad", "jnim"}),
+        ("قال مسؤول طارقي وفرقة طوارقية", {"tuareg"}),
+        ("قالت الحكومة المالية إن", {"mali"}),
+        ("أعلنت وزارة المالية عن مساعدات مالية للنيجر", {"niger"}),
+    ],
+)
+def test_implied_concepts_short_forms_and_nisba(text, expected):
+    assert set(concepts(text)) == expected
+
+
+def test_an_implied_hit_reuses_the_form_and_offset_of_the_concept_naming_it():
+    fla, azawad = LEX.match("Hier, le Front de libération de l'Azawad a revendiqué l'attaque.")
+    assert (fla.concept, fla.rule) == ("fla", "strong")
+    assert (azawad.concept, azawad.rule) == ("azawad", "implied by fla")
+    assert azawad.form == fla.form == "Front de libération de l'Azawad"
+    assert azawad.first_offset == fla.first_offset == 9
+
+
+def test_an_own_mention_is_kept_over_the_implied_one():
+    hits = {h.concept: h for h in LEX.match("Le FLA contrôle Kidal. L'Azawad reste instable.")}
+    assert hits["azawad"].rule == "strong" and hits["azawad"].form == "Azawad"
+    assert hits["fla"].rule == "weak, with azawad"
 
 
 def test_hit_reports_the_original_text():
@@ -122,6 +156,9 @@ concepts:
         ("forms: {fr: [Kidal]}", "forms: {fr: [{form: Kidal, weak: true, needs: [gao]}]}", "needs"),
         ("forms: {fr: [Kidal]}", "forms: {fr: ['']}", "forms.fr.form"),
         ("    forms:", "    colour: red\n    forms:", "colour"),
+        ("    forms:", "    implies: [gao]\n    forms:", "implies"),
+        ("    forms:", "    implies: kidal\n    forms:", "implies"),
+        ("    forms:", "    implies: [kidal]\n    forms:", "implies"),
     ],
 )
 def test_invalid_lexicon_names_file_concept_and_key(tmp_path, old, new, key):
@@ -131,6 +168,17 @@ def test_invalid_lexicon_names_file_concept_and_key(tmp_path, old, new, key):
         load_lexicon(path)
     message = str(info.value)
     assert str(path) in message and "'kidal'" in message and f"'{key}'" in message
+
+
+def test_implies_cycle_is_an_error(tmp_path):
+    path = tmp_path / "cycle.yaml"
+    second = MINIMAL.split("concepts:\n")[1].replace("kidal", "gao").replace("Kidal", "Gao")
+    text = MINIMAL.replace("    forms:", "    implies: [gao]\n    forms:", 1) + second.replace(
+        "    forms:", "    implies: [kidal]\n    forms:"
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LexiconError, match="'implies': cycle"):
+        load_lexicon(path)
 
 
 def test_duplicate_concept_is_an_error(tmp_path):
@@ -152,6 +200,15 @@ def test_cli_check_and_test(tmp_path):
     shown = runner.invoke(lexicon_cli, ["test", "Attaque du JNIM près de Tombouctou", "--lang", "fr"])
     assert shown.exit_code == 0
     assert "jnim" in shown.output and "timbuktu" in shown.output and "Tombouctou" in shown.output
+    rules = runner.invoke(lexicon_cli, ["test", "Le Front de libération de l'Azawad tient Kidal. À Gao, le FLA."])
+    assert rules.exit_code == 0
+    lines = [line for line in rules.output.splitlines() if not line.startswith(" ")]
+    assert lines == [
+        'fla (Azawad Liberation Front (FLA)): "Front de libération de l\'Azawad" x2 at offset 3, strong',
+        'azawad (Azawad): "Front de libération de l\'Azawad" x2 at offset 3, implied by fla',
+        "kidal (Kidal): 'Kidal' x1 at offset 41, strong",
+        "gao (Gao): 'Gao' x1 at offset 50, weak, confirmed by 'À Gao'",
+    ]
     none = runner.invoke(lexicon_cli, ["test", "Rien à signaler", "--lexicon", str(Path(LEX.source))])
     assert none.exit_code == 0 and "no concept" in none.output
 

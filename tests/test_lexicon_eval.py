@@ -42,8 +42,10 @@ def _documents() -> list[tuple[str, str, str, set[str]]]:
     lines = (CORPUS / "mafand-mt-fr" / "sahel_sentences.txt").read_text(encoding="utf-8").splitlines()
     for number, concepts in labels["mafand"].items():
         docs.append(("fr", f"mafand:{number}", lines[int(number) - 1], set(concepts)))
-    for item in yaml.safe_load((EVAL / "authored_en.yaml").read_text(encoding="utf-8")):
-        docs.append(("en", item["id"], item["text"], set(item["concepts"])))
+    for authored in sorted(EVAL.glob("authored_*.yaml")):
+        lang = authored.stem.removeprefix("authored_")
+        for item in yaml.safe_load(authored.read_text(encoding="utf-8")):
+            docs.append((lang, item["id"], item["text"], set(item["concepts"])))
     return docs
 
 
@@ -86,8 +88,9 @@ def test_precision_and_recall_meet_targets(scored):
     lines = [f"{'':16} {'support':>7} {'P':>6} {'R':>6}"]
     for lang in ("ar", "fr", "en"):
         t = sum(v for (lg, _), v in tp.items() if lg == lang)
-        p, r = _pr(t, sum(v for (lg, _), v in fp.items() if lg == lang), sum(
-            v for (lg, _), v in fn.items() if lg == lang))
+        p, r = _pr(
+            t, sum(v for (lg, _), v in fp.items() if lg == lang), sum(v for (lg, _), v in fn.items() if lg == lang)
+        )
         support = t + sum(v for (lg, _), v in fn.items() if lg == lang)
         lines.append(f"{lang:16} {support:7} {p:6.3f} {r:6.3f}")
     weak = []

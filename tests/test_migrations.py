@@ -19,7 +19,7 @@ from storage.schema import SchemaOutOfDate
 from tests.test_postgres_storage import BACKENDS, fill, throwaway_database
 
 pytestmark = pytest.mark.timeout(120)
-VIEWS = {"article_keywords", "daily_concept_counts", "stories"}
+VIEWS = {"article_keywords", "daily_concept_counts", "daily_place_counts", "stories", "concept_pairs"}
 
 
 @pytest.fixture(params=BACKENDS)

@@ -72,6 +72,15 @@ def test_stories_collapse_near_duplicates(filled) -> None:  # type: ignore[no-un
     assert sorted(shared[0][3].split(",")) == ["france24", "meo"]
 
 
+def test_concept_pairs_counts_stories_naming_both_per_day(filled) -> None:  # type: ignore[no-untyped-def]
+    rows = _rows(filled, "SELECT CAST(day AS TEXT), concept_a, concept_b, stories FROM concept_pairs ORDER BY day")
+    assert rows == [
+        ("2026-11-17", "azawad", "mali", 1),  # the original and its syndicated copy: one story
+        ("2026-11-20", "azawad", "kidal", 1),
+        ("2026-11-21", "azawad", "mali", 1),
+    ]
+
+
 def test_every_example_query_in_the_docs_runs(filled) -> None:  # type: ignore[no-untyped-def]
     dialect = filled.dialect.name
     ran = 0

@@ -7,17 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
 from sahel_crawler.commands.db import search_normalise
 from sahel_crawler.commands.search import search_command
 from sahel_crawler.text.arabic import word_variants
 from sahel_crawler.text.fold import fold_key
+from sahel_crawler.text.snippet import original_snippet
 from storage import repository as repo
 from storage import schema
 from storage.db import make_engine, open_database, session_factory
@@ -26,6 +30,7 @@ from storage.models import Article
 from storage.search import (
     INDEX_FORMAT,
     article_search,
+    parse_query,
     pending_articles,
     search,
     sync_index,
@@ -244,3 +249,39 @@ def test_an_index_built_by_an_older_version_is_numbered_and_rebuilt(backend, tmp
             assert set(session.scalars(select(article_search.c.index_format))) == {INDEX_FORMAT}
         assert sync_index(factory, search_normalise) == 0
         engine.dispose()
+
+
+def test_snippets_show_the_original_text_in_every_format(indexed) -> None:  # type: ignore[no-untyped-def]
+    url, _ = indexed
+    runner = CliRunner()
+    table = runner.invoke(search_command, ["أزواد", "--db", url])
+    assert table.exit_code == 0, table.output
+    assert "قالت الحركة الوطنية لتحرير [أَزَوَاد] إن الهجوم وقع قرب كيدال." in table.output  # diacritics as published
+    assert "أعلنت حركة إنقاذ [بأزواد] أنها صدت هجوما" in table.output  # أ, not the folded ا
+    assert "[ازواد]" not in table.output and "[بازواد]" not in table.output
+    jsonl = runner.invoke(search_command, ["menaka", "--db", url, "--format", "jsonl", "--outlet", "france24"])
+    (record,) = [json.loads(line) for line in jsonl.output.splitlines()]
+    assert record["snippet"].startswith("Mali : attaque près de [Ménaka]")
+    assert "l'Azawad revendique une attaque près de [Ménaka], au Mali." in record["snippet"]
+    csv_out = runner.invoke(search_command, ['"attaque pres"', "--db", url, "--format", "csv", "--outlet", "meo"])
+    (row,) = list(csv.DictReader(io.StringIO(csv_out.output)))
+    assert "[attaque près] de Ménaka" in row["snippet"]
+
+
+_LETTERS = st.sampled_from(list("abcéèàçÉ") + list("ابتثجحخدأإآةىيئؤ") + ["\u064e", "\u0651"])
+_WORDS = st.lists(st.text(_LETTERS, min_size=1, max_size=8), min_size=1, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_WORDS, st.data())
+def test_a_snippet_marks_the_words_as_written_that_fold_to_the_query(words: list[str], data) -> None:  # type: ignore[no-untyped-def]
+    document = " ".join(words)
+    word = data.draw(st.sampled_from(words))
+    terms = parse_query(fold_key(word))
+    assume(terms)
+    snippet = original_snippet(document, terms)
+    marked = re.findall(r"\[([^\]]*)\]", snippet)
+    assert marked, snippet
+    assert all(fold_key(m) in word_variants(terms[0][0]) for m in marked)
+    plain = snippet.removeprefix("… ").removesuffix(" …").replace("[", "").replace("]", "")
+    assert plain in document

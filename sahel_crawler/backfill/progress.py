@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from sahel_crawler.progress import ProgressExtension
 
 
 class BackfillProgress(ProgressExtension):
-    """The crawl's progress report (live line on a terminal, log lines otherwise) for a backfill.
+    """The crawl's progress report (a line redrawn in place on a terminal, log lines otherwise)
+    for a backfill.
 
     Settings: SAHEL_PROGRESS_INTERVAL (seconds; 0 disables).
     """
-
-    def __init__(self, stats: Any, interval: float, stream: Any = None) -> None:
-        super().__init__(stats, interval, stream)
-        self.started = time.monotonic()
 
     def handled(self) -> int:
         """Listed articles the run is done with: stored, duplicate, without text, skipped or failed."""
@@ -29,7 +25,7 @@ class BackfillProgress(ProgressExtension):
         get = self.stats.get_value
         months = get("sahel/backfill_months_listed", 0) + get("sahel/backfill_months_done_before", 0)
         listed, handled = get("sahel/backfill_listed", 0), self.handled()
-        rate = handled / max(time.monotonic() - self.started, 1e-9)
+        rate = handled / max(time.monotonic() - self._started, 1e-9)
         left = f"{max(listed - handled, 0) / rate:.0f} s" if rate > 0 else "?"
         return (
             f"months {months}/{get('sahel/backfill_months_total', 0)}, listed {listed}, "

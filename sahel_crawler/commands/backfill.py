@@ -10,12 +10,14 @@ import click
 from sahel_crawler.commands.common import (
     SINCE,
     UNTIL,
+    CommandFailed,
     ConfigError,
     check_period,
     db_option,
     parse_overrides,
     user_errors,
 )
+from sahel_crawler.commands.crawl import chosen_log_level, log_options, print_run_summary, run_locked
 
 
 @click.command()
@@ -35,6 +37,7 @@ from sahel_crawler.commands.common import (
 @click.option("--sources", "sources_path", type=click.Path(), help="Sources registry (YAML).")
 @db_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@log_options
 def backfill(
     outlets: tuple[str, ...],
     since: datetime,
@@ -45,6 +48,8 @@ def backfill(
     sources_path: str | None,
     db_url: str,
     overrides: tuple[str, ...],
+    verbose: bool,
+    log_level: str | None,
 ) -> None:
     """Store the articles an outlet published in a past period, from its archive.
 
@@ -57,10 +62,10 @@ def backfill(
     From Common Crawl's news archive:
     sahel backfill --outlet france24 --since 2026-09-01 --source warc --warc 'CC-NEWS-202609*.warc.gz'
     """
-    from sahel_crawler.commands.running import run_and_report
-    from sahel_crawler.crawl import check_crawl_inputs, crawl_settings
+    from sahel_crawler.crawl import check_crawl_inputs, crawl_failure, crawl_settings
     from sahel_crawler.sources import load_registry
-    from sahel_crawler.spiders.backfill import warc_paths
+    from sahel_crawler.spiders.backfill import add_backfill_components, warc_paths
+    from sahel_crawler.terminal import setup_crawl_output
 
     check_period(since, until)
     if source == "warc" and not warcs:
@@ -76,17 +81,26 @@ def backfill(
         **parse_overrides(overrides),
     }
     settings = crawl_settings(db_url=db_url, sources_path=sources_path, outlets=outlets, overrides=extra)
+    # Here too, not only in the spider's update_settings: Scrapy lays these settings over the
+    # crawler's again when it starts it, and a `-s EXTENSIONS=...` would then drop them.
+    add_backfill_components(settings)
     with user_errors():
-        outlet_ids = check_crawl_inputs(settings)
+        selected = check_crawl_inputs(settings)
         files = warc_paths(settings.getlist("SAHEL_BACKFILL_WARC"))
-        registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
     if source == "sitemaps":
-        missing = [oid for oid in outlet_ids if not registry.outlets[oid].archive_sitemaps]
+        missing = [outlet.id for outlet in selected if not outlet.archive_sitemaps]
         if missing:
+            registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
             raise ConfigError(
                 f"outlet {missing[0]} lists no archive_sitemaps in {registry.path}: use --source wayback or warc"
             )
     # Backfills of one outlet from other archive sources or WARC files may run side by side (on
     # several machines, into one database), and beside its live crawls: stored articles are upserted.
     reading = source if source != "warc" else "warc-" + hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:12]
-    run_and_report(settings, [f"{oid}-backfill-{reading}" for oid in outlet_ids], spider="backfill")
+    setup_crawl_output(settings, chosen_log_level(verbose, log_level))
+    stats = run_locked(settings, [f"{outlet.id}-backfill-{reading}" for outlet in selected], spider="backfill")
+    if stats is None:
+        return
+    failure = crawl_failure(stats, print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id")))
+    if failure is not None:
+        raise CommandFailed(failure)

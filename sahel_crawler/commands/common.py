@@ -18,14 +18,14 @@ from sqlalchemy import Engine
 
 from sahel_crawler import settings as project_settings
 from sahel_crawler.sources import RegistryError
-from storage.db import DatabaseError, DatabaseURLError, read_only, session_factory
+from storage.db import DatabaseError, DatabaseURLError, open_database, read_only, session_factory, sqlite_file
 from storage.filters import ArticleFilter
-from storage.repository import known_outlet_ids
+from storage.repository import known_languages, known_outlet_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Failure(click.ClickException):
+class CommandFailed(click.ClickException):
     """A command that could not run (exit status 1), with a one-line reason."""
 
     exit_code = 1
@@ -34,7 +34,7 @@ class Failure(click.ClickException):
         click.echo(f"sahel: error: {self.format_message()}", err=True)
 
 
-class ConfigError(Failure):
+class ConfigError(CommandFailed):
     """Bad usage or configuration (exit status 2)."""
 
     exit_code = 2
@@ -48,7 +48,32 @@ def user_errors() -> Iterator[None]:
     except (RegistryError, DatabaseURLError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     except DatabaseError as exc:
-        raise Failure(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
+
+
+def require_database_file(db_url: str) -> None:
+    """Refuse (exit 1) a SQLite database file that does not exist, naming what makes one: a read
+    command must not leave an empty database (nor its folders) behind a mistyped path."""
+    with user_errors():
+        path = sqlite_file(db_url)
+    if path is not None and not path.exists():
+        raise CommandFailed(
+            f"no database at {path}: `sahel crawl --db {db_url}` or `sahel demo --db-path {path}` makes one"
+        )
+
+
+@contextmanager
+def reading_database(db_url: str) -> Iterator[Engine]:
+    """The database of a command that reads it: an existing file (see `require_database_file`),
+    opened with its schema checked, as a read-only engine (no write lock on SQLite), disposed
+    when the block ends."""
+    require_database_file(db_url)
+    with user_errors():
+        engine = open_database(db_url)
+    try:
+        yield read_only(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -89,14 +114,14 @@ def article_filter(
 ) -> ArticleFilter:
     """The filter of `sahel export` and `sahel search`, checked so that a typo is an error rather
     than an empty result: outlets the database knows, lexicon concepts in any case (as `sahel
-    digest` checks them), language codes in lower case. Raises ConfigError (exit status 2)."""
+    digest` checks them), language codes the stored articles have (in any case). Raises ConfigError (exit status 2)."""
     check_period(since, until)
-    if outlets:
-        with session_factory(read_only(engine))() as session:
-            known = known_outlet_ids(session)
-        unknown = [outlet for outlet in outlets if outlet not in known]
-        if unknown:
-            raise ConfigError(f"unknown outlet {unknown[0]}; known: {', '.join(known) or 'none (nothing crawled yet)'}")
+    codes = language_codes(languages)
+    with session_factory(read_only(engine))() as session:
+        if outlets:
+            _refuse_unknown("outlet", outlets, known_outlet_ids(session))
+        if codes:
+            _refuse_unknown("language", codes, known_languages(session))
     ids: tuple[str, ...] = ()
     if concepts:
         from sahel_crawler.lexicon import load_lexicon  # only when filtering by concept
@@ -107,9 +132,16 @@ def article_filter(
         since=since,
         until=until,
         outlets=tuple(dict.fromkeys(outlets)),
-        languages=language_codes(languages),
+        languages=codes,
         concepts=ids,
     )
+
+
+def _refuse_unknown(what: str, given: Iterable[str], known: list[str]) -> None:
+    """ConfigError naming the first of `given` not in `known`, and the known ones."""
+    unknown = [value for value in given if value not in known]
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown[0]}; known: {', '.join(known) or 'none (nothing crawled yet)'}")
 
 
 def db_option(func: F) -> F:

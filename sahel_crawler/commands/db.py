@@ -6,7 +6,7 @@ import click
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
-from sahel_crawler.commands.common import Failure, db_option, user_errors
+from sahel_crawler.commands.common import CommandFailed, db_option, require_database_file, user_errors
 from sahel_crawler.text.index import search_normalise
 from storage import schema
 from storage.db import error_reason, make_engine, safe_url, session_factory
@@ -35,7 +35,7 @@ def upgrade(db_url: str) -> None:
         after = schema.current_revision(engine)
     except (SQLAlchemyError, CommandError) as exc:  # CommandError: a revision newer than this code
         reason = error_reason(exc)
-        raise Failure(f"cannot upgrade database {safe_url(db_url)}: {reason}") from None
+        raise CommandFailed(f"cannot upgrade database {safe_url(db_url)}: {reason}") from None
     finally:
         engine.dispose()
     if before == after:
@@ -53,6 +53,7 @@ def current(db_url: str) -> None:
 
     Example: sahel db current --db sqlite:///data/sahel.db
     """
+    require_database_file(db_url)
     with user_errors():
         engine = make_engine(db_url)
     try:
@@ -60,7 +61,7 @@ def current(db_url: str) -> None:
         populated = schema.has_tables(engine)
     except SQLAlchemyError as exc:
         reason = error_reason(exc)
-        raise Failure(f"cannot read database {safe_url(db_url)}: {reason}") from None
+        raise CommandFailed(f"cannot read database {safe_url(db_url)}: {reason}") from None
     finally:
         engine.dispose()
     head = schema.head_revision()

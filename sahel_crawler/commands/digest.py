@@ -56,7 +56,10 @@ class LocalWhen(click.ParamType):
     "--until", type=LocalWhen(), help="End of a custom period (a bare date includes that whole day). Default: now."
 )
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), help="File to write (default stdout).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write, replaced if present; its folder must exist (default: stdout).",
+)  # fmt: skip
 @click.option("--email", "emails", multiple=True, metavar="ADDR", help="Email the digest to ADDR (repeatable).")
 @click.option("--send", is_flag=True, help="Email the digest to SAHEL_DIGEST_TO (when no --email is given).")
 @click.option("--concept", "concepts", multiple=True, metavar="ID", help="Only this concept id (repeatable).")
@@ -91,10 +94,10 @@ def digest(
 
     Example: sahel digest --date 2026-11-19 --format html --out digest.html
     """
-    from sahel_crawler.commands.common import Failure, language_codes, user_errors
+    from sahel_crawler.commands.common import CommandFailed, language_codes, reading_database, user_errors
     from sahel_crawler.digest import DigestRequest, day_period, range_period, run_digest, yesterday
     from sahel_crawler.digest.mail import MailError
-    from storage.db import open_database
+    from storage.db import writable
 
     if day and (since or until):
         raise click.UsageError("--date cannot be combined with --since/--until")
@@ -123,13 +126,11 @@ def digest(
             lexicon_path=project_settings.SAHEL_LEXICON_PATH,
             force=force,
         )
-        engine = open_database(db_url)
+    with reading_database(db_url) as engine, user_errors():
         try:
-            outcome = run_digest(engine, request)
+            outcome = run_digest(writable(engine), request)  # it records the digest's run
         except MailError as exc:
-            raise Failure(str(exc)) from None
-        finally:
-            engine.dispose()
+            raise CommandFailed(str(exc)) from None
     if outcome.written is not None:
         click.echo(outcome.written, nl=False)
     if outcome.out_path:

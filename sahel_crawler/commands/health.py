@@ -9,8 +9,10 @@ from typing import Any
 
 import click
 
-from sahel_crawler.commands.common import db_option, user_errors
-from storage.db import open_database, read_only, session_factory
+from sahel_crawler.commands.common import db_option, reading_database
+from sahel_crawler.commands.tables import print_table
+from sahel_crawler.interrupted import try_close_dead_runs
+from storage.db import session_factory, writable
 
 # The longest --silent-after: ten years (a timedelta of 1e12 hours, or inf, cannot be made).
 MAX_SILENT_HOURS = 24 * 3653
@@ -24,6 +26,13 @@ class Number(click.FloatRange):
         if math.isnan(number):
             self.fail(f"{value!r} is not a number", param, ctx)
         return number
+
+
+def _status(h: Any) -> str:
+    """The status word, with what the outlet answers and since when for a blocked one."""
+    if h.status == "blocked":
+        return f"blocked ({h.blocked_status} since {_when(h.blocked_since)} UTC)"
+    return ", ".join([h.status, *(f for f in h.flags if f != h.status)])
 
 
 def _when(moment: datetime | None) -> str:
@@ -43,21 +52,25 @@ def _when(moment: datetime | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per outlet, one per line.")
 def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool) -> None:
     """Report per outlet: last successful crawl, articles and runs in the last 24 hours,
-    error rate, and flags: "silent" (nothing new for --silent-after hours) and "shrinking"
-    (extracted texts suddenly much shorter: its markup may have changed).
+    error rate, and a status: "blocked" (its article pages answer 401/403/429/451 since its
+    last readable page: the status and since when are shown), "failing" (most runs failed),
+    "silent" (nothing new for --silent-after hours), "shrinking" (extracted texts suddenly much
+    shorter: its markup may have changed) or "ok".
 
     Example: sahel health --silent-after 12
     """
-    from sahel_crawler.interrupted import try_close_dead_runs
+    from storage.alerts import failed_deliveries
     from storage.health import HealthThresholds, outlet_health
 
     limits = HealthThresholds(silent_after=timedelta(hours=silent_after), shrink_ratio=shrink_ratio)
-    with user_errors():
-        engine = open_database(db_url)
-    try_close_dead_runs(engine)
-    with session_factory(read_only(engine))() as session:
-        report = outlet_health(session, thresholds=limits)
-    engine.dispose()
+    with reading_database(db_url) as engine:
+        try_close_dead_runs(writable(engine))
+        with session_factory(engine)() as session:
+            report = outlet_health(session, thresholds=limits)
+            failed = failed_deliveries(session)
+    if failed:  # on standard error beside the JSON lines, below the table otherwise
+        notice = f"{failed} alert deliver{'y' if failed == 1 else 'ies'} failed, retried later (sahel alerts list)"
+        click.echo(notice, err=as_json)
     if as_json:
         for h in report:
             record = {
@@ -72,17 +85,37 @@ def health(db_url: str, silent_after: float, shrink_ratio: float, as_json: bool)
                 "recent_median_chars": h.recent_median_chars,
                 "usual_median_chars": h.baseline_median_chars,
                 "flags": h.flags,
+                "status": h.status,
+                "blocked_since": h.blocked_since.isoformat() if h.blocked_since else None,
+                "blocked_status": h.blocked_status,
             }
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    click.echo(
-        f"{'outlet':<16} {'last success (UTC)':<18} {'new 24h':>7} {'runs':>5} {'failed':>7} "
-        f"{'errors':>7} {'median chars':>13}  flags"
+    columns = (
+        ("outlet", "left"),
+        ("last success (UTC)", "left"),
+        ("new 24h", "right"),
+        ("runs", "right"),
+        ("failed", "right"),
+        ("errors", "right"),
+        ("median chars (newest/before)", "right"),
+        ("status", "left"),
     )
-    for h in report:
-        rate = f"{h.error_rate:.0%}" if h.error_rate is not None else "-"
-        chars = f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}"
-        click.echo(
-            f"{h.outlet:<16} {_when(h.last_success):<18} {h.articles_in_window:>7} {h.runs_in_window:>5} "
-            f"{rate:>7} {h.page_errors_in_window:>7} {chars:>13}  {', '.join(h.flags) or 'ok'}"
+    rows = [
+        (
+            h.outlet,
+            _when(h.last_success),
+            h.articles_in_window,
+            h.runs_in_window,
+            f"{h.error_rate:.0%}" if h.error_rate is not None else "-",
+            h.page_errors_in_window,
+            f"{h.recent_median_chars or '-'}/{h.baseline_median_chars or '-'}",
+            _status(h),
         )
+        for h in report
+    ]
+    print_table(columns, rows)
+    click.echo(
+        f"median chars: median text length of the outlet's {limits.recent_size} newest articles / "
+        f"of the {limits.baseline_size} before them (- with fewer than {limits.min_samples})"
+    )

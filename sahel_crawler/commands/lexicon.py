@@ -36,7 +36,7 @@ def check(path: str | None) -> None:
 @click.option("--lexicon", "lexicon_path", type=click.Path(dir_okay=False), help="Lexicon YAML (default: bundled).")
 @click.option("--lang", "language", type=click.Choice(LANGUAGES), help="Only use the forms of this language.")
 def test(text: str, lexicon_path: str | None, language: str | None) -> None:
-    """Show the concepts, forms and snippets TEXT would flag.
+    """Show the concepts TEXT would flag: per hit its form, the rule that let it count, its offset.
 
     Example: sahel lexicon test "Attaque du JNIM près de Tombouctou"
     """
@@ -48,5 +48,5 @@ def test(text: str, lexicon_path: str | None, language: str | None) -> None:
         return
     for hit in hits:
         label = lex.concepts[hit.concept].labels.get(language or "en", hit.concept)
-        click.echo(f"{hit.concept} ({label}): {hit.form!r} x{hit.count} at {hit.first_offset}")
+        click.echo(f"{hit.concept} ({label}): {hit.form!r} x{hit.count} at offset {hit.first_offset}, {hit.rule}")
         click.echo(f"    {hit.snippet}")

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sahel_crawler.commands.common import Failure, db_option, user_errors
+from sahel_crawler.commands.common import CommandFailed, db_option, user_errors
+from sahel_crawler.commands.tables import print_table
 
 if TYPE_CHECKING:
     from schedules.config import Schedule
@@ -57,7 +58,7 @@ def run(schedule_path: str | None, db_url: str) -> None:
             run_scheduler(db_url, spec)
     except LockHeld as exc:
         holder = f" ({exc.holder})" if exc.holder else ""
-        raise Failure(f"a scheduler is already running for this database{holder}; lock: {exc.where}") from None
+        raise CommandFailed(f"a scheduler is already running for this database{holder}; lock: {exc.where}") from None
 
 
 @schedule.command("list")
@@ -74,14 +75,28 @@ def list_(schedule_path: str | None, db_url: str) -> None:
     spec = _load(schedule_path)
     with user_errors():
         rows = list_jobs(db_url, spec)
-    click.echo(f"{'job':<16} {'kind':<8} {'when':<36} {'next run (UTC)':<20} {'limit':>6}  last")
-    for row in rows:
-        nxt = f"{row.next_run.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if row.next_run else "-"
-        last = f"{row.last.kind} at {row.last.at:%Y-%m-%d %H:%M:%S}" if row.last else "-"
-        click.echo(
-            f"{row.spec.id:<16} {row.spec.kind:<8} {row.spec.when():<36} {nxt:<20} "
-            f"{format_duration(row.spec.time_limit):>6}  {last}"
-        )
+    columns = (
+        ("job", "left"),
+        ("kind", "left"),
+        ("when", "left"),
+        ("next run (UTC)", "left"),
+        ("limit", "right"),
+        ("last", "left"),
+    )
+    print_table(
+        columns,
+        [
+            (
+                row.spec.id,
+                row.spec.kind,
+                row.spec.when(),
+                f"{row.next_run.astimezone(UTC):%Y-%m-%d %H:%M:%S}" if row.next_run else "-",
+                format_duration(row.spec.time_limit),
+                f"{row.last.kind} at {row.last.at:%Y-%m-%d %H:%M:%S}" if row.last else "-",
+            )
+            for row in rows
+        ],
+    )
 
 
 @schedule.command("run-job")
@@ -103,7 +118,7 @@ def run_job(job_id: str, schedule_path: str | None, db_url: str) -> None:
     with user_errors():
         outcome = run_job_once(db_url, spec, job_id)
     if not outcome.ok:
-        raise Failure(f"job {job_id} {outcome.kind}: {outcome.detail}")
+        raise CommandFailed(f"job {job_id} {outcome.kind}: {outcome.detail}")
 
 
 @schedule.command("crontab")

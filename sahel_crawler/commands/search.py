@@ -12,12 +12,22 @@ from datetime import datetime
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from sahel_crawler.commands.common import SINCE, UNTIL, ConfigError, article_filter, db_option, user_errors
+from sahel_crawler import settings as project_settings
+from sahel_crawler.commands.common import (
+    SINCE,
+    UNTIL,
+    ConfigError,
+    article_filter,
+    db_option,
+    reading_database,
+    user_errors,
+)
 from sahel_crawler.commands.db import search_normalise
-from sahel_crawler.text.arabic import word_variants
-from sahel_crawler.text.fold import fold_key
-from storage.db import open_database, read_only, session_factory
-from storage.search import SearchHit, parse_query, search, sync_index, unsupported_operator
+from sahel_crawler.commands.tables import print_table
+from sahel_crawler.query import Node, QueryEvaluator, parse_query
+from sahel_crawler.query.search import full_text_query, query_search
+from storage.db import session_factory, writable
+from storage.search import SearchHit, sync_index
 
 FIELDS = ("rank", "published_at", "outlet", "language", "title", "url", "snippet")
 
@@ -29,27 +39,33 @@ def _record(hit: SearchHit) -> dict[str, object]:
     return {name: data[name] for name in FIELDS}
 
 
-def _check_query(query: str) -> str:
-    """The folded query, refused (exit 2) when it has operators the search does not support or
-    no word at all: either would otherwise end quietly with "no matching articles"."""
-    operator = unsupported_operator(query)
-    if operator is not None:
-        raise ConfigError(
-            f"search finds articles containing every word: OR, AND, NOT, a leading - and * are not supported "
-            f"(the query has {operator!r})"
-        )
-    folded = fold_key(query)
-    if not parse_query(folded):
+def _check_query(query: str) -> tuple[Node, QueryEvaluator]:
+    """The parsed query and its evaluator, refused (exit 2, one line pointing at the position)
+    when malformed or naming a concept or category the lexicon does not have."""
+    from sahel_crawler.lexicon import load_lexicon
+
+    with user_errors():
+        node = parse_query(query)
+        evaluator = QueryEvaluator(load_lexicon(project_settings.SAHEL_LEXICON_PATH))
+        evaluator.check(node, query)
+    if full_text_query(node) == "":
         raise ConfigError(f"the query {query!r} has no word to search for")
-    return folded
+    return node, evaluator
 
 
 def _write_table(hits: Iterable[SearchHit]) -> None:
-    for number, hit in enumerate(hits, 1):
-        when = f"{hit.published_at:%Y-%m-%d}" if hit.published_at else "????-??-??"
-        click.echo(f"{number:>3}. {when}  {hit.outlet}  {hit.language or '--'}  {hit.title or '(no title)'}")
-        click.echo(f"     {hit.url}")
-        click.echo(f"     {hit.snippet}")
+    columns = (("#", "right"), ("published", "left"), ("outlet", "left"), ("lang", "left"), ("article", "left"))
+    rows = [
+        (
+            number,
+            f"{hit.published_at:%Y-%m-%d}" if hit.published_at else "????-??-??",
+            hit.outlet,
+            hit.language or "--",
+            f"{hit.title or '(no title)'}\n{hit.url}\n{hit.snippet}",
+        )
+        for number, hit in enumerate(hits, 1)
+    ]
+    print_table(columns, rows)
 
 
 @click.command("search")
@@ -73,28 +89,28 @@ def search_command(
     fmt: str,
     limit: int,
 ) -> None:
-    """Full-text search of stored articles, best matches first, with snippets.
+    """Search stored articles with the query language (docs/queries.md), with snippets.
 
-    Finds the articles containing every word; "quoted words" match as a phrase. There are no
-    operators: a query with OR, AND or NOT (in capitals), a word with a leading - or a * is
-    refused (search for each alternative in turn). Spelling is folded the way the keyword
-    lexicon folds it (diacritics, hamza and alef forms, case, accents), and an Arabic word also
-    matches it with a proclitic (أزواد finds أَزَوَاد and بأزواد).
+    Words find the articles containing every word, best matches first; "quoted words" match
+    as a phrase. Spelling is folded the way the keyword lexicon folds it (diacritics, hamza and
+    alef forms, case, accents), and an Arabic word also matches it with a proclitic (أزواد
+    finds أَزَوَاد and بأزواد). A query with concept:ID, category:NAME, lang:, outlet:,
+    since:, until:, OR, NOT, parentheses, NEAR/N(a, b) or SENTENCE(a, b) lists the matching
+    articles newest first. A malformed query is refused with its position (exit 2).
 
     Example: sahel search "أزواد" --lang ar --since 2026-11-01 --format jsonl
+
+    Example: sahel search 'NEAR/10(concept:fla, concept:jnim) AND NOT lang:ar'
     """
-    folded = _check_query(query)
-    with user_errors():
-        engine = open_database(db_url)
-    flt = article_filter(engine, since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
-    factory = session_factory(engine)
-    try:
-        sync_index(factory, search_normalise)
-    except SQLAlchemyError:  # a read-only account: search what is indexed
-        click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
-    with session_factory(read_only(engine))() as session:  # takes no write lock
-        hits = search(session, folded, flt, limit=limit, word_variants=word_variants)
-    engine.dispose()
+    node, evaluator = _check_query(query)
+    with reading_database(db_url) as engine:
+        flt = article_filter(engine, since=since, until=until, outlets=outlets, languages=languages, concepts=concepts)
+        try:
+            sync_index(session_factory(writable(engine)), search_normalise)
+        except SQLAlchemyError:  # a read-only account: search what is indexed
+            click.echo("sahel: warning: could not update the search index; recent articles may be missing", err=True)
+        with session_factory(engine)() as session:  # takes no write lock
+            hits = query_search(session, node, evaluator, flt, limit)
     if fmt == "jsonl":
         for hit in hits:
             click.echo(json.dumps(_record(hit), ensure_ascii=False))
@@ -105,6 +121,7 @@ def search_command(
         writer.writerows(_record(hit) for hit in hits)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        _write_table(hits)
-        if not hits:
+        if hits:
+            _write_table(hits)
+        else:
             click.echo("no matching articles", err=True)

@@ -1,4 +1,5 @@
-"""Build a digest from the database: flagged stories per concept, trends, counts, source health.
+"""Build a digest from the database: top stories, concepts with trends, who is mentioned with
+whom, counts, source health.
 
 A story is an article together with its near-duplicates (articles whose `duplicate_of` is it):
 counts are counts of stories, so a syndicated copy never makes a concept look busier. Times are
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sahel_crawler.digest.lead import lead_text
+from sahel_crawler.digest.pairs import ActorPair, actor_pairs
 from sahel_crawler.digest.period import Period, local_midnight
+from sahel_crawler.digest.places import PlaceCount, period_places
 from sahel_crawler.digest.safety import clean_text
 from storage.models import Article, ArticleAlias, CrawlError, KeywordHit, Outlet
 
@@ -43,8 +47,8 @@ class Copy:
 
 
 @dataclass(frozen=True)
-class Story:
-    """One story of a concept: the article shown, and every other URL that carried it."""
+class ShownArticle:
+    """The article a story is shown by: its original when the original is in the period."""
 
     url: str
     title: str
@@ -52,8 +56,31 @@ class Story:
     outlet_name: str
     language: str | None
     published_at: datetime | None
-    snippet: str
+
+
+@dataclass(frozen=True)
+class Story(ShownArticle):
+    """One story of a concept: the article shown, and every other URL that carried it."""
+
+    snippet: str = ""
     also: tuple[Copy, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopStory(ShownArticle):
+    """A story of the period, shown once: its lead article, concepts, coverage and every copy."""
+
+    rank: int = 0  # 1 = widest coverage
+    lead: str = ""  # the first sentences of the text, an ellipsis where cut
+    concepts: tuple[tuple[str, str], ...] = ()  # (id, label), most active concept first
+    outlets: tuple[str, ...] = ()  # names of the outlets that carried it
+    languages: tuple[str, ...] = ()
+    copies: tuple[Copy, ...] = ()  # every other URL that carried it
+
+    @property
+    def anchor(self) -> str:
+        """The HTML id of the story, which the concept table links to."""
+        return f"story-{self.rank}"
 
 
 @dataclass(frozen=True)
@@ -105,11 +132,19 @@ class Digest:
     languages: dict[str, int]  # flagged articles per language
     history: History
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stories: tuple[TopStory, ...] = ()  # every flagged story once, widest coverage first
+    pairs: tuple[ActorPair, ...] = ()  # actors flagged in the same stories
+    places: tuple[PlaceCount, ...] = ()  # resolved places of the period's articles, most stories first
 
     @property
     def story_count(self) -> int:
         """Distinct stories over all concepts (a story under two concepts counts once)."""
-        return len({s.url for c in self.concepts for s in c.stories})
+        return len(self.stories)
+
+    def story_ranks(self, concept: ConceptSection) -> list[int]:
+        """The ranks (in `stories`) of a concept's stories, in rank order."""
+        urls = {s.url for s in concept.stories}
+        return [s.rank for s in self.stories if s.url in urls]
 
     @property
     def is_empty(self) -> bool:
@@ -167,6 +202,7 @@ def build_digest(
     top = [s.id for s in sections[:CHART_CONCEPTS]]
     history = _history(hits, top, period, {s.id: s.label for s in sections})
     flagged_articles = {h.article_id: h for h in in_period}
+    order = {s.id: i for i, s in enumerate(sections)}
     return Digest(
         period=period,
         generated_at=now or datetime.now(UTC),
@@ -175,6 +211,9 @@ def build_digest(
         languages=dict(sorted(Counter(h.language or "und" for h in flagged_articles.values()).items())),
         history=history,
         filters={"concepts": concepts, "languages": languages},
+        stories=_top_stories(session, in_period, order, labels),
+        pairs=actor_pairs(hits, period.start, period.end, trend_bounds[-1], labels),
+        places=period_places(session, period, languages),
     )
 
 
@@ -281,13 +320,7 @@ def _stories(session: Session, cid: str, group: list[_Hit]) -> tuple[Story, ...]
             .where(Article.id.in_(ids))
         )
     }
-    exact_copies: dict[int, list[str]] = defaultdict(list)
-    for article_id, url in session.execute(
-        select(ArticleAlias.article_id, ArticleAlias.url)
-        .where(ArticleAlias.article_id.in_(ids), ArticleAlias.reason == "exact_duplicate")
-        .order_by(ArticleAlias.id)
-    ):
-        exact_copies[article_id].append(url)
+    exact_copies = _exact_copies(session, ids)
 
     members: dict[int, list[_Hit]] = defaultdict(list)
     for hit in group:
@@ -296,16 +329,10 @@ def _stories(session: Session, cid: str, group: list[_Hit]) -> tuple[Story, ...]
     for root_id, story_hits in members.items():
         story_hits.sort(key=lambda h: (h.article_id != root_id, h.when, h.article_id))
         lead = details[story_hits[0].article_id]
-        also = [_copy(details[h.article_id]) for h in story_hits[1:]]
-        also += [Copy(url, None, None, None, None) for h in story_hits for url in exact_copies.get(h.article_id, [])]
+        also = _other_copies(story_hits, details, exact_copies)
         stories.append(
             Story(
-                url=lead.url,
-                title=clean_text(lead.title or "") or lead.url,
-                outlet=lead.outlet_id,
-                outlet_name=clean_text(lead.name),
-                language=lead.language,
-                published_at=lead.published_at,
+                **_shown(lead),
                 snippet=clean_text(lead.snippet),
                 also=tuple(also),
             )
@@ -313,6 +340,87 @@ def _stories(session: Session, cid: str, group: list[_Hit]) -> tuple[Story, ...]
     far_past = datetime.min.replace(tzinfo=UTC)
     stories.sort(key=lambda s: (s.published_at or far_past, s.url), reverse=True)
     return tuple(stories)
+
+
+def _top_stories(
+    session: Session, hits: list[_Hit], order: Mapping[str, int], labels: Mapping[str, tuple[str, str | None]]
+) -> tuple[TopStory, ...]:
+    """Every story of the period once, ranked by coverage: outlets, then languages, then copies,
+    then the newest first. The lead article is the original when it is in the period."""
+    members: dict[int, dict[int, _Hit]] = defaultdict(dict)
+    concepts: dict[int, set[str]] = defaultdict(set)
+    for hit in hits:
+        members[hit.root_id].setdefault(hit.article_id, hit)
+        concepts[hit.root_id].add(hit.concept)
+    ids = [aid for group in members.values() for aid in group]
+    details = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Article.id,
+                Article.url,
+                Article.title,
+                Article.text,
+                Article.outlet_id,
+                Outlet.name,
+                Article.language,
+                Article.published_at,
+            )
+            .join(Outlet, Outlet.id == Article.outlet_id)
+            .where(Article.id.in_(ids))
+        )
+    }
+    exact_copies = _exact_copies(session, ids)
+    ranked = []
+    for root_id, group in members.items():
+        articles = sorted(group.values(), key=lambda h: (h.article_id != root_id, h.when, h.article_id))
+        lead = details[articles[0].article_id]
+        copies = _other_copies(articles, details, exact_copies)
+        outlets = tuple(dict.fromkeys(clean_text(details[h.article_id].name) for h in articles))
+        languages = tuple(dict.fromkeys(h.language or "und" for h in articles))
+        named = sorted(concepts[root_id], key=lambda cid: (order.get(cid, len(order)), cid))
+        story = TopStory(
+            **_shown(lead),
+            lead=lead_text(lead.title, lead.text),
+            concepts=tuple((cid, labels.get(cid, (cid, None))[0]) for cid in named),
+            outlets=outlets,
+            languages=languages,
+            copies=tuple(copies),
+        )
+        newest = max(h.when for h in articles)
+        ranked.append(((-len(outlets), -len(languages), -len(copies), -newest.timestamp(), story.url), story))
+    ranked.sort(key=lambda pair: pair[0])
+    return tuple(replace(story, rank=i) for i, (_, story) in enumerate(ranked, start=1))
+
+
+def _shown(row: Any) -> dict[str, Any]:
+    """The `ShownArticle` fields of an article row, crawled text cleaned."""
+    return {
+        "url": row.url,
+        "title": clean_text(row.title or "") or row.url,
+        "outlet": row.outlet_id,
+        "outlet_name": clean_text(row.name),
+        "language": row.language,
+        "published_at": row.published_at,
+    }
+
+
+def _exact_copies(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """Article id -> URLs recorded as its exact copies, in the order they were seen."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for article_id, url in session.execute(
+        select(ArticleAlias.article_id, ArticleAlias.url)
+        .where(ArticleAlias.article_id.in_(ids), ArticleAlias.reason == "exact_duplicate")
+        .order_by(ArticleAlias.id)
+    ):
+        found[article_id].append(url)
+    return found
+
+
+def _other_copies(articles: list[_Hit], details: Mapping[int, Any], exact: Mapping[int, list[str]]) -> list[Copy]:
+    """The URLs of a story other than its lead (`articles[0]`): near-duplicates, then exact copies."""
+    copies = [_copy(details[h.article_id]) for h in articles[1:]]
+    return copies + [Copy(url, None, None, None, None) for h in articles for url in exact.get(h.article_id, [])]
 
 
 def _copy(row: Any) -> Copy:

@@ -14,6 +14,9 @@ from matplotlib.figure import Figure
 from sahel_crawler.digest.build import History
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)  # XML declaration, DOCTYPE and comments
+# Lines that overlap (two concepts with the same counts) stay apart by marker and dash.
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_DASHES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
 
 
 def chart_svg(history: History) -> str | None:
@@ -25,19 +28,30 @@ def chart_svg(history: History) -> str | None:
     """
     if not history.series or not any(sum(counts) for counts in history.series.values()):
         return None
-    figure = Figure(figsize=(5.6, 3.0), dpi=100, layout="constrained")
+    figure = Figure(figsize=(5.6, 3.6), dpi=100, layout="constrained")
     axes = figure.subplots()
     positions = range(len(history.days))
-    for cid, counts in history.series.items():
-        axes.plot(positions, counts, marker="o", markersize=3, linewidth=1.6, label=history.labels.get(cid, cid))
-    axes.set_xticks(list(positions)[::2], [d.strftime("%d %b") for d in history.days][::2], fontsize=9)
+    for i, (cid, counts) in enumerate(history.series.items()):
+        axes.plot(
+            positions,
+            counts,
+            marker=_MARKERS[i % len(_MARKERS)],
+            markersize=4,
+            linestyle=_DASHES[i % len(_DASHES)],
+            linewidth=1.6,
+            label=history.labels.get(cid, cid),
+        )
+    # every day labelled: the day of the month, and the month where it starts or changes
+    ticks = [d.strftime("%d %b") if i == 0 or d.day == 1 else d.strftime("%d") for i, d in enumerate(history.days)]
+    axes.set_xticks(list(positions), ticks, fontsize=8)
     axes.tick_params(axis="y", labelsize=9)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_ylim(bottom=0)
     axes.set_ylabel("stories per day", fontsize=9)
     axes.grid(axis="y", alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=9, frameon=False, loc="upper left", ncols=min(3, len(history.series)))
+    # below the plot, so no line runs under it
+    figure.legend(fontsize=9, frameon=False, loc="outside lower center", ncols=min(3, len(history.series)))
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "sahel-digest", "svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

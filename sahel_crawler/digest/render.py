@@ -6,6 +6,7 @@ raw HTML). Links are made only for http(s) URLs; anything else is shown as text.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import datetime
@@ -23,8 +24,11 @@ from sahel_crawler.digest.build import (
     ConceptSection,
     Copy,
     Digest,
+    ShownArticle,
     Story,
+    TopStory,
 )
+from sahel_crawler.digest.map import map_svg
 from sahel_crawler.digest.safety import safe_url
 
 FORMATS = ("markdown", "html", "json")
@@ -53,13 +57,22 @@ def render(digest: Digest, fmt: str) -> str:
         from sahel_crawler.digest.chart import chart_svg  # matplotlib is slow to import: only when drawing
 
         chart = chart_svg(digest.history)
+    place_map = map_svg(digest.places, map_language(digest)) if fmt == "html" else None
     template = _environment().get_template("digest.html" if fmt == "html" else "digest.md")
     return template.render(
         d=digest,
         chart=Markup(chart) if chart else None,  # our own matplotlib output, not crawled text
+        place_map=Markup(place_map) if place_map else None,  # gazetteer labels only, escaped
+        place_language=map_language(digest),
         spike_rule=f"at least {SPIKE_MIN_STORIES} stories and {SPIKE_RATIO:g}× the previous {TREND_DAYS}-day average",
         trend_days=TREND_DAYS,
     )
+
+
+def map_language(digest: Digest) -> str:
+    """The language places are labelled in: the digest's one selected language, else English."""
+    selected = digest.filters.get("languages") or ()
+    return selected[0] if len(selected) == 1 and selected[0] in ("ar", "fr", "en") else "en"
 
 
 def subject(digest: Digest) -> str:
@@ -83,7 +96,18 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "until": _iso(period.end),
         "generated_at": _iso(digest.generated_at),
         "filters": {k: list(v) for k, v in digest.filters.items()},
-        "concepts": [_concept_json(c) for c in digest.concepts],
+        "stories": [_top_story_json(s) for s in digest.stories],
+        "concepts": [{**_concept_json(c), "story_ranks": digest.story_ranks(c)} for c in digest.concepts],
+        "pairs": [
+            {
+                "concepts": [p.a, p.b],
+                "labels": [p.a_label, p.b_label],
+                "stories": p.stories,
+                "previous": p.previous,
+                "new": p.new,
+            }
+            for p in digest.pairs
+        ],
         "outlets": [
             {
                 "id": o.id,
@@ -100,6 +124,8 @@ def digest_json(digest: Digest) -> dict[str, Any]:
             "days": [d.isoformat() for d in digest.history.days],
             "concepts": {cid: list(counts) for cid, counts in digest.history.series.items()},
         },
+        # PlaceCount's fields are the schema's keys of a place
+        "places": [dataclasses.asdict(p) for p in digest.places],
     }
 
 
@@ -120,15 +146,34 @@ def _concept_json(concept: ConceptSection) -> dict[str, Any]:
 
 
 def _story_json(story: Story) -> dict[str, Any]:
+    return {**_shown_article(story), "snippet": story.snippet, "also": _copies_json(story.also)}
+
+
+def _top_story_json(story: TopStory) -> dict[str, Any]:
+    return {
+        "rank": story.rank,
+        **_shown_article(story),
+        "lead": story.lead,
+        "concepts": [cid for cid, _ in story.concepts],
+        "outlets": list(story.outlets),
+        "languages": list(story.languages),
+        "copies": _copies_json(story.copies),
+    }
+
+
+def _shown_article(story: ShownArticle) -> dict[str, Any]:
+    """The keys of the article a story shows."""
     return {
         "url": story.url,
         "title": story.title,
         "outlet": story.outlet,
         "language": story.language,
         "published_at": _iso(story.published_at),
-        "snippet": story.snippet,
-        "also": [{"url": c.url, "outlet": c.outlet} for c in story.also],
     }
+
+
+def _copies_json(copies: tuple[Copy, ...]) -> list[dict[str, Any]]:
+    return [{"url": c.url, "outlet": c.outlet} for c in copies]
 
 
 def _iso(moment: datetime | None) -> str | None:

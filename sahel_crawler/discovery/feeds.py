@@ -64,6 +64,10 @@ class DiscoveredLink:
     title: str | None = None
     published_at: datetime | None = None  # timezone-aware UTC
     language: str | None = None  # primary language subtag: "ar", "fr", "en"
+    # what a feed entry says besides (the teaser stored when the outlet refuses the page)
+    description: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,9 @@ def _entry_link(entry: Any, base: str, feed_language: str | None) -> DiscoveredL
         title=_clean_title(entry.get("title"), title_detail.get("type", "")),
         published_at=_entry_date(entry),
         language=normalise_language(entry.get("language") or title_detail.get("language")) or feed_language,
+        description=_clean_title(entry.get("summary"), (entry.get("summary_detail") or {}).get("type", "text/html")),
+        author=_clean_title(entry.get("author"), ""),
+        categories=tuple(t for tag in entry.get("tags") or () if (t := _clean_title(tag.get("term"), ""))),
     )
 
 

@@ -32,5 +32,6 @@ def cap_article(article: ExtractedArticle, caps: FieldCaps) -> ExtractedArticle:
         title=cap(article.title, caps.title),
         author=cap(article.author, caps.author),
         description=cap(article.description, caps.description),
+        standfirst=cap(article.standfirst, caps.description),
         text=cap(article.text, caps.text) or "",
     )

@@ -73,6 +73,10 @@ class ExtractedArticle:
     language_hint: str | None  # primary language subtag declared by the page ("ar", "fr", "en")
     # the publisher's calendar day of publication (in the page's own time zone when it declares one)
     published_on: date | None = None
+    # the lead paragraph shown on the page (a chapô), not a description written for search engines
+    standfirst: str | None = None
+    # the page declares itself subscriber-only (JSON-LD isAccessibleForFree, outlet paywall markup)
+    paywalled: bool = False
 
 
 def _clean(value: str | None) -> str | None:
@@ -101,6 +105,26 @@ def _first_text(tree: HtmlElement, selector: str | None) -> str | None:
         if text:
             return text
     return None
+
+
+def _all_text(tree: HtmlElement, selector: str | None) -> str | None:
+    """The distinct texts of every match, joined (an article may have several bylines)."""
+    texts = [t for node in _select(tree, selector) if (t := _clean(node.text_content()))]
+    return ", ".join(dict.fromkeys(texts)) or None
+
+
+def _standfirst(tree: HtmlElement, meta: PageMetadata, rules: ExtractionRules) -> str | None:
+    """The outlet's chapô element, else the declared description when the page shows it as text."""
+    lead = _first_text(tree, rules.standfirst_selector)
+    if lead:
+        return lead
+    if meta.description and _shown(meta.description, tree):
+        return meta.description
+    return None
+
+
+def _paywalled(tree: HtmlElement, meta: PageMetadata, rules: ExtractionRules) -> bool:
+    return meta.accessible_for_free is False or bool(_select(tree, rules.paywall_selector))
 
 
 def _rule_date(tree: HtmlElement, selector: str | None) -> datetime | None:
@@ -185,11 +209,12 @@ def _parse_day(raw: str | None) -> datetime | None:
 def _resolve_date(
     tree: HtmlElement, url: str, meta: PageMetadata, rules: ExtractionRules, found: str | None
 ) -> tuple[datetime | None, str | None]:
-    """Most trustworthy publication date first: outlet rule, JSON-LD, meta, URL, htmldate."""
-    value = _rule_date(tree, rules.date_selector)
-    if value is not None:
-        return value, "rule"
+    """Most trustworthy publication date first: outlet rule, JSON-LD, meta, URL, htmldate
+    (JSON-LD before the rule when the outlet says `date_after_jsonld`)."""
+    rule = _rule_date(tree, rules.date_selector)
     value, source = _declared(meta)
+    if rule is not None and not (rules.date_after_jsonld and source == "jsonld"):
+        return rule, "rule"
     if value is not None:
         return value, source
     value = url_date(url)
@@ -236,6 +261,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
     if tree is None:
         return "the page does not parse as HTML"
     meta = page_metadata(tree)
+    paywalled = _paywalled(tree, meta, rules)
     if rules.drop_selectors:
         tree = deepcopy(tree)
         _drop(tree, rules.drop_selectors)
@@ -248,7 +274,7 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         return f"no article text found ({len(text.strip())} characters of body)"
 
     rule_title = _first_text(tree, rules.title_selector)
-    rule_author = _first_text(tree, rules.author_selector)
+    rule_author = _all_text(tree, rules.author_selector)
     doc = None
     if not (rule_title or meta.title) or not (rule_author or meta.author) or not _declared_date(url, meta):
         # trafilatura's metadata heuristics (title, byline, htmldate) cost about as much as the body
@@ -269,6 +295,8 @@ def _extract(html: str, url: str, rules: ExtractionRules, max_chars: int) -> Ext
         canonical_url=_absolute(meta.canonical_url, url),
         language_hint=normalise_language(meta.language),
         published_on=declared.date() if declared else None,
+        standfirst=_standfirst(tree, meta, rules),
+        paywalled=paywalled,
     )
 
 

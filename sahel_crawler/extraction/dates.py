@@ -21,6 +21,8 @@ FUTURE_TOLERANCE = timedelta(days=2)
 _URL_DATE = re.compile(
     r"/(?P<y>(?:19|20)\d\d)(?P<sep>[/-]?)(?P<m>0[1-9]|1[0-2])(?P=sep)(?P<d>0[1-9]|[12]\d|3[01])(?:[/_-]|$)"
 )
+# Al Jazeera writes month and day unpadded between slashes: /news/2026/4/12/slug.
+_URL_DATE_UNPADDED = re.compile(r"/(?P<y>(?:19|20)\d\d)/(?P<m>[1-9]|1[0-2])/(?P<d>[1-9]|[12]\d|3[01])/")
 
 
 def plausible(value: datetime | None, now: datetime | None = None) -> bool:
@@ -47,10 +49,11 @@ def declared_date(raw: str | None) -> datetime | None:
 
 
 def url_date(url: str | None) -> datetime | None:
-    """Date written in the URL path (France 24: /fr/afrique/20240131-slug), midnight UTC."""
+    """Date written in the URL path (France 24: /fr/afrique/20240131-slug; Al Jazeera:
+    /news/2026/4/12/slug), midnight UTC."""
     if not url:
         return None
-    match = _URL_DATE.search(url)
+    match = _URL_DATE.search(url) or _URL_DATE_UNPADDED.search(url)
     if not match:
         return None
     try:

@@ -33,14 +33,25 @@ class ExtractionRules:
     body_selector: str | None = None
     # CSS selectors of boilerplate (related lists, share bars, newsletters) removed before extraction.
     drop_selectors: tuple[str, ...] = ()
-    # CSS selectors whose text wins over the generic metadata.
+    # CSS selectors whose text wins over the generic metadata (every distinct author match, joined).
     title_selector: str | None = None
     author_selector: str | None = None
     # Element carrying the publication date: its `datetime`/`content` attribute, else its text.
     date_selector: str | None = None
+    # True: the JSON-LD date wins over date_selector (the selector is the fallback).
+    date_after_jsonld: bool = False
+    # The visible lead paragraph (chapô) that is stored as the standfirst.
+    standfirst_selector: str | None = None
+    # Markup that only a subscriber-only (paywalled) page carries.
+    paywall_selector: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("body_selector", "title_selector", "author_selector", "date_selector"):
+        if not isinstance(self.date_after_jsonld, bool):
+            raise ValueError("extraction.date_after_jsonld must be true or false")
+        for name in (
+            "body_selector", "title_selector", "author_selector", "date_selector", "standfirst_selector",
+            "paywall_selector",
+        ):  # fmt: skip
             value = getattr(self, name)
             if value is not None:
                 if not isinstance(value, str) or not value.strip():

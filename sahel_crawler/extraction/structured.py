@@ -55,6 +55,8 @@ class PageMetadata:
     canonical_url: str | None = None
     language: str | None = None
     article_body: str | None = None  # JSON-LD articleBody
+    # JSON-LD isAccessibleForFree: False on a subscriber-only page, None when undeclared
+    accessible_for_free: bool | None = None
 
 
 def _text(value: Any) -> str | None:
@@ -138,6 +140,15 @@ def _not_url(value: str | None) -> str | None:
     return value
 
 
+def _declared_bool(value: Any) -> bool | None:
+    """A schema.org Boolean as pages write it: true/false or the strings "True"/"False"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
 _META_DATE_KEYS = (
     "article:published_time",
     "og:article:published_time",
@@ -183,6 +194,7 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
 
     body = art.get("articleBody")
     return PageMetadata(
+        accessible_for_free=_declared_bool(art.get("isAccessibleForFree")),
         title=_text(art.get("headline")),
         og_title=meta.get("og:title") or meta.get("twitter:title"),
         author=_text(art.get("author")) or _not_url(meta.get("author")) or _not_url(meta.get("article:author")),

@@ -6,9 +6,10 @@
 
 from sahel_crawler.lexicon.flagging import article_text, flag_article
 from sahel_crawler.lexicon.loader import DEFAULT_PATH, Lexicon, load_lexicon, parse_lexicon
-from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
+from sahel_crawler.lexicon.model import ACTOR_CATEGORIES, LANGUAGES, Concept, ConceptHit, Form, LexiconError
 
 __all__ = [
+    "ACTOR_CATEGORIES",
     "DEFAULT_PATH",
     "LANGUAGES",
     "Concept",

@@ -22,8 +22,8 @@ from pydantic import (
 from sahel_crawler.config_errors import shown, validated
 from sahel_crawler.configfile import ConfigFileError, read_yaml
 from sahel_crawler.lexicon.matcher import Matcher
-from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError
-from sahel_crawler.text.fold import fold_key
+from sahel_crawler.lexicon.model import LANGUAGES, Concept, ConceptHit, Form, LexiconError, implied_by
+from sahel_crawler.text.fold import MappedText, fold_key
 
 DEFAULT_PATH = Path(__file__).with_name("lexicon.yaml")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -41,6 +41,10 @@ class Lexicon:
     def match(self, text: str, *, language: str | None = None) -> list[ConceptHit]:
         """Concepts flagged in ``text``, in order of first appearance (see `Matcher.match`)."""
         return self._matcher.match(text, language)
+
+    def concept_spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every match of a concept in the folded text `mapped`: (concept, start, end), by start."""
+        return self._matcher.spans(mapped)
 
     def concept_ids(self, names: Iterable[str]) -> tuple[str, ...]:
         """The concept ids `names` stand for, in any case (ids are lower case: JNIM is jnim).
@@ -92,7 +96,21 @@ def parse_lexicon(raw: Any, file: str = "<lexicon>") -> dict[str, Concept]:
                         f"{file}: concept {shown(concept.id)}: key 'needs': unknown concept {shown(need)}"
                         f" (form {shown(form.text)})"
                     )
+    _check_implies(concepts, file)
     return concepts
+
+
+def _check_implies(concepts: dict[str, Concept], file: str) -> None:
+    """Every implied concept exists and no concept implies itself, directly or through others."""
+    for concept in concepts.values():
+        for implied in concept.implies:
+            if implied not in concepts:
+                raise LexiconError(
+                    f"{file}: concept {shown(concept.id)}: key 'implies': unknown concept {shown(implied)}"
+                )
+    for cid in concepts:
+        if cid in implied_by(concepts, cid):
+            raise LexiconError(f"{file}: concept {shown(cid)}: key 'implies': cycle (it implies itself)")
 
 
 def _word(problem: str) -> Any:
@@ -171,6 +189,14 @@ class _ConceptEntry(BaseModel):
     forms: Annotated[dict[_Language, Annotated[list[_FormEntry], Field(min_length=1)]], Field(min_length=1)]
     exclude: _Phrases = {}
     confirm: _Phrases = {}
+    implies: list[Annotated[str, _word("expected concept ids")]] = []
+
+    @field_validator("implies")
+    @classmethod
+    def _not_itself(cls, implies: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("id") in implies:
+            raise ValueError("a concept cannot imply itself")
+        return list(dict.fromkeys(implies))
 
     def concept(self) -> Concept:
         """The lexicon's Concept for this entry."""
@@ -187,6 +213,7 @@ class _ConceptEntry(BaseModel):
             },
             exclude={lang: tuple(texts) for lang, texts in self.exclude.items()},
             confirm={lang: tuple(texts) for lang, texts in self.confirm.items()},
+            implies=tuple(self.implies),
         )
 
 
@@ -209,6 +236,7 @@ def _content_hash(concepts: dict[str, Concept]) -> str:
             "forms": sorted([f.text, f.language, f.weak, sorted(f.needs), f.exact_case] for f in c.all_forms()),
             "exclude": {k: sorted(v) for k, v in c.exclude.items()},
             "confirm": {k: sorted(v) for k, v in c.confirm.items()},
+            **({"implies": sorted(c.implies)} if c.implies else {}),
         }
         for cid, c in sorted(concepts.items())
     }

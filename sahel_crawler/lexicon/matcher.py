@@ -10,26 +10,28 @@ non-alphanumeric character on both sides (l'Azawad, Mali's). A hit is then
    "Front de libération de l'Azawad");
 3. if its form is weak, kept only inside a confirmation phrase of its concept (منطقة الساحل) or
    when the document has a strong hit of the same concept or of a concept the form needs.
+Last, a concept hit also flags the concepts it `implies` (fla implies azawad), at its offset.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Literal
 
 import ahocorasick
 
-from sahel_crawler.lexicon.model import Concept, ConceptHit
+from sahel_crawler.lexicon.model import Concept, ConceptHit, implied_by
 from sahel_crawler.text.arabic import ARABIC_ARTICLE, ARABIC_ARTICLE_PREFIXES, ARABIC_BARE_PREFIXES
 from sahel_crawler.text.arabic import LONGEST_ARABIC_PREFIX as _LONGEST_PREFIX
 from sahel_crawler.text.fold import MappedText, fold, fold_key
+from sahel_crawler.text.snippet import SNIPPET_CHARS, window
 
 _ARTICLE = ARABIC_ARTICLE
 _BARE_PREFIXES = frozenset(ARABIC_BARE_PREFIXES)
 _ARTICLE_PREFIXES = frozenset(ARABIC_ARTICLE_PREFIXES)
-SNIPPET_CHARS = 200
 
 Kind = Literal["form", "exclude", "confirm"]
 
@@ -81,6 +83,7 @@ class Matcher:
 
     def __init__(self, concepts: dict[str, Concept]) -> None:
         table: dict[str, list[_Entry]] = {}
+        self._implied = {cid: implied_by(concepts, cid) for cid, c in concepts.items() if c.implies}
 
         def add(text: str, entry_args: dict) -> None:
             for key, article in _key_variants(text):
@@ -125,7 +128,19 @@ class Matcher:
         matches = self._raw_matches(mapped, lang)
         if not matches:
             return []
-        return self._resolve(matches, mapped)
+        kept, rule = self._resolve(matches, mapped)
+        return self._with_implied(_summarise(kept, mapped, rule))
+
+    def spans(self, mapped: MappedText) -> list[tuple[str, int, int]]:
+        """Every kept match in the folded text `mapped` (from `fold`): (concept, start, end) in
+        folded offsets, by start; the matches `match` summarises, for proximity queries. A match
+        also stands for the concepts its concept implies, at the same place."""
+        if self._empty or not mapped.text:
+            return []
+        kept, _ = self._resolve(self._raw_matches(mapped, None), mapped)
+        found = {(m.entry.concept, m.start, m.end) for m in kept}
+        found |= {(implied, m.start, m.end) for m in kept for implied in self._implied.get(m.entry.concept, ())}
+        return sorted(found)
 
     def _raw_matches(self, mapped: MappedText, lang: str | None) -> list[_Match]:
         norm = mapped.text
@@ -164,7 +179,9 @@ class Matcher:
                     found.append(_Match(start, end, entry))
         return found
 
-    def _resolve(self, matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+    def _resolve(self, matches: list[_Match], mapped: MappedText) -> tuple[list[_Match], Callable[[_Match], str]]:
+        """The matches kept after exclusions, overlaps and weak forms, and the rule explaining
+        why a kept match counts."""
         context: dict[tuple[Kind, str], list[tuple[int, int]]] = {}
         hits: list[_Match] = []
         for m in matches:
@@ -189,7 +206,32 @@ class Matcher:
             or inside(m, "confirm")
             or any(n in strong for n in m.entry.needs)
         ]
-        return _summarise(final, mapped)
+
+        def rule(m: _Match) -> str:
+            """Why a kept match counts, as `sahel lexicon test` shows it."""
+            if not m.entry.weak:
+                return "strong"
+            if inside(m, "confirm"):
+                phrase = next((s, e) for s, e in context[("confirm", m.entry.concept)] if s <= m.start and m.end <= e)
+                start, end = mapped.span_to_original(*phrase)
+                return f"weak, confirmed by {mapped.original[start:end]!r}"
+            support = m.entry.concept if m.entry.concept in strong else next(n for n in m.entry.needs if n in strong)
+            return f"weak, with {support}"
+
+        return final, rule
+
+    def _with_implied(self, hits: list[ConceptHit]) -> list[ConceptHit]:
+        """Add the concepts the hits imply (azawad for fla) where the text has no hit of its own."""
+        found = {hit.concept for hit in hits}
+        added: list[ConceptHit] = []
+        for hit in hits:
+            for implied in self._implied.get(hit.concept, ()):
+                if implied not in found:
+                    found.add(implied)
+                    added.append(replace(hit, concept=implied, rule=f"implied by {hit.concept}"))
+        if not added:
+            return hits
+        return sorted(hits + added, key=lambda h: h.first_offset)
 
 
 class _Spans:
@@ -237,7 +279,7 @@ def _outermost(hits: list[_Match]) -> list[_Match]:
     return kept
 
 
-def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
+def _summarise(matches: list[_Match], mapped: MappedText, rule: Callable[[_Match], str]) -> list[ConceptHit]:
     first: dict[str, _Match] = {}
     counts: dict[str, int] = {}
     for m in matches:
@@ -255,6 +297,7 @@ def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
                 count=counts[concept],
                 first_offset=start,
                 snippet=make_snippet(mapped.original, start, end),
+                rule=rule(m),
             )
         )
     result.sort(key=lambda h: h.first_offset)
@@ -263,12 +306,5 @@ def _summarise(matches: list[_Match], mapped: MappedText) -> list[ConceptHit]:
 
 def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_CHARS) -> str:
     """About ``width`` characters of ``text`` around ``[start, end)``, cut at spaces, whitespace collapsed."""
-    side = max(0, (width - (end - start)) // 2)
-    lo, hi = max(0, start - side), min(len(text), end + side)
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space != -1 else lo
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space != -1 else hi
+    lo, hi = window(text, start, end, width)
     return " ".join(text[lo:hi].split())

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
@@ -26,6 +27,9 @@ from sahel_crawler.text.urls import UrlRules
 
 DEFAULT_SOURCES = Path(__file__).with_name("sources.yaml")
 _OUTLET_ID = re.compile(r"^[a-z0-9_-]+$")
+# Who the outlet is, for analysts (docs/sources.md "Outlet metadata"); every key optional.
+OUTLET_KINDS = ("agency", "broadcaster", "newspaper", "magazine", "online")
+FUNDING = ("state-funded", "publicly-funded", "private")
 
 
 class RegistryError(ValueError):
@@ -47,6 +51,12 @@ class Outlet:
     extraction: ExtractionRules = field(default_factory=ExtractionRules)  # per-outlet extraction rules
     urls: UrlRules = field(default_factory=UrlRules)  # per-outlet URL canonicalisation rules
     verify_tls: bool = True  # False: its hosts' TLS certificates are not verified
+    # -- outlet metadata (see _OutletEntry) --
+    country: str | None = None  # ISO 3166 alpha-2 code of where the outlet is based
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes it publishes in
+    kind: str | None = None  # one of OUTLET_KINDS
+    owner: str | None = None
+    state_affiliated: str | None = None  # one of FUNDING
     archive_sitemaps: tuple[str, ...] = ()  # sitemap indexes of monthly archives (`sahel backfill`)
 
     def start_urls(self) -> list[tuple[str, str]]:
@@ -67,10 +77,20 @@ class Outlet:
         return host in self.hosts or any(host.endswith(f".{h}") for h in self.hosts)
 
     def accepts_article_url(self, url: str) -> bool:
-        """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may."""
-        if any(p.search(url) for p in self.deny):
+        """The outlet's allow/deny rules: every allow must be absent or one must match; no deny may.
+
+        Each rule sees the URL as written and percent-decoded (NFC), so `/vidéo/` in the registry
+        also drops `/vid%C3%A9o/` and `/vide%CC%81o/`."""
+        forms = url_forms(url)
+        if any(p.search(form) for p in self.deny for form in forms):
             return False
-        return not self.allow or any(p.search(url) for p in self.allow)
+        return not self.allow or any(p.search(form) for p in self.allow for form in forms)
+
+
+def url_forms(url: str) -> tuple[str, ...]:
+    """A URL as written and its percent-decoded, NFC-normalised form (the one a reader sees)."""
+    decoded = unicodedata.normalize("NFC", unquote(url, errors="replace"))
+    return (url,) if decoded == url else (url, decoded)
 
 
 @dataclass(frozen=True)
@@ -168,6 +188,24 @@ def _host_name(host: str) -> str:
         raise ValueError(f"{shown(host)} is not a host name") from None
 
 
+def _one_of(allowed: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _code(pattern: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"must be a code such as {example}")
+        return value
+
+    return AfterValidator(check)
+
+
 def _pattern(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
@@ -203,6 +241,12 @@ class _OutletEntry(BaseModel):
     language: Any = None
     notes: Any = None
     verify_tls: StrictBool = True
+    # -- outlet metadata (docs/sources.md "Outlet metadata") --
+    country: Annotated[_Text, _code(r"[A-Z]{2}", "FR (ISO 3166)")] | None = None
+    languages: Annotated[list[Annotated[_Text, _code(r"[a-z]{2,3}", "fr (ISO 639)")]], BeforeValidator(_listed)] = []
+    kind: Annotated[_Text, _one_of(OUTLET_KINDS)] | None = None
+    owner: _Text | None = None
+    state_affiliated: Annotated[_Text, _one_of(FUNDING)] | None = None
     archive_sitemaps: _Urls = []
 
     @model_validator(mode="after")
@@ -227,6 +271,11 @@ class _OutletEntry(BaseModel):
             extraction=self.extraction or ExtractionRules(),
             urls=self.urls or UrlRules(),
             verify_tls=self.verify_tls,
+            country=self.country,
+            languages=tuple(self.languages),
+            kind=self.kind,
+            owner=self.owner,
+            state_affiliated=self.state_affiliated,
             archive_sitemaps=tuple(self.archive_sitemaps),
         )
 

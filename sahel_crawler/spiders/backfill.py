@@ -65,6 +65,25 @@ def warc_paths(patterns: list[str]) -> list[str]:
     return paths
 
 
+def add_backfill_components(settings: Any) -> None:
+    """Add the backfill's WARC middleware, ledger and progress line, and the Wayback Machine's
+    download slot, to their dict settings, at the priority each dict was set with (so that a
+    `-s EXTENSIONS=...` keeps them)."""
+    wayback = urlsplit(settings.get("SAHEL_WAYBACK_URL")).hostname or ""
+    added = {
+        "DOWNLOADER_MIDDLEWARES": {"sahel_crawler.backfill.replay.WarcReplayMiddleware": 40},
+        "EXTENSIONS": {
+            "sahel_crawler.progress.ProgressExtension": None,
+            "sahel_crawler.backfill.progress.BackfillProgress": 500,
+            "sahel_crawler.backfill.ledger.BackfillLedger": 520,
+        },
+        "DOWNLOAD_SLOTS": {wayback: {"concurrency": 1, "delay": settings.getfloat("SAHEL_WAYBACK_DELAY")}},
+    }
+    for name, components in added.items():
+        priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["spider"])
+        settings.set(name, {**settings.getdict(name), **components}, priority=priority)
+
+
 class BackfillSpider(NewsSpider):
     """Read an archive period of the registry's outlets through the news spider's pipeline.
 
@@ -78,20 +97,7 @@ class BackfillSpider(NewsSpider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
-        wayback = urlsplit(settings.get("SAHEL_WAYBACK_URL")).hostname or ""
-        added = {
-            "DOWNLOADER_MIDDLEWARES": {"sahel_crawler.backfill.replay.WarcReplayMiddleware": 40},
-            "EXTENSIONS": {
-                "sahel_crawler.progress.ProgressExtension": None,
-                "sahel_crawler.backfill.progress.BackfillProgress": 500,
-                "sahel_crawler.backfill.ledger.BackfillLedger": 520,
-            },
-            "DOWNLOAD_SLOTS": {wayback: {"concurrency": 1, "delay": settings.getfloat("SAHEL_WAYBACK_DELAY")}},
-        }
-        for name, components in added.items():
-            # added to the dict as set, at its own priority: a `-s EXTENSIONS=...` keeps them
-            priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["spider"])
-            settings.set(name, {**settings.getdict(name), **components}, priority=priority)
+        add_backfill_components(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BackfillSpider:

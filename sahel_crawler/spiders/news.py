@@ -158,9 +158,18 @@ class NewsSpider(scrapy.Spider):
         return {"outlet": outlet.id, "kind": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
 
     def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
-        """What a feed or sitemap says of a page, its title cut to SAHEL_MAX_TITLE_CHARS."""
-        title = cap(link.title, self.crawler.settings.getint("SAHEL_MAX_TITLE_CHARS"))
-        return {"title": title, "published_at": link.published_at, "language": link.language}
+        """What a feed or sitemap says of a page, its title, description and author cut to
+        SAHEL_MAX_TITLE_CHARS, SAHEL_MAX_DESCRIPTION_CHARS and SAHEL_MAX_AUTHOR_CHARS (the feed's
+        teaser, stored when the outlet refuses the page)."""
+        settings = self.crawler.settings
+        return {
+            "title": cap(link.title, settings.getint("SAHEL_MAX_TITLE_CHARS")),
+            "published_at": link.published_at,
+            "language": link.language,
+            "description": cap(link.description, settings.getint("SAHEL_MAX_DESCRIPTION_CHARS")),
+            "author": cap(link.author, settings.getint("SAHEL_MAX_AUTHOR_CHARS")),
+            "categories": list(link.categories),
+        }
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """Article requests for the article-looking links of a section page."""
@@ -240,9 +249,10 @@ class NewsSpider(scrapy.Spider):
 
     # -- failures ---------------------------------------------------------------------------
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[ArticleItem]:
         """Log, count and report a request that failed, with a reason a reader understands;
-        the crawl goes on.
+        the crawl goes on. An article page the outlet refuses (kind "blocked") that a feed listed
+        is stored as the feed's teaser instead (`text_source` "feed").
 
         A request a middleware chose not to send (robots.txt, already stored, not modified) is no
         failure: those middlewares count their own skips. Every other refusal (internal address,
@@ -259,6 +269,8 @@ class NewsSpider(scrapy.Spider):
         if first != request.url and request.url not in reason:
             reason = f"{reason} (redirected to {request.url})"
         self._report(first, kind, reason, request.meta.get("outlet"))
+        if kind == "blocked" and request.meta.get("kind") == "article":
+            yield from feed_teaser(request)
         listing = request.meta.get("listed_on")
         if listing and _may_pass_next_time(failure, kind):
             self.crawler.signals.send_catch_log(listing_incomplete, url=listing)
@@ -338,6 +350,29 @@ def _guessed(body: bytes) -> str | None:
     return str(match) if match is not None else None
 
 
+# Answers of an outlet that refuses the crawler (not a missing page): reported as "blocked".
+BLOCKED_STATUSES = frozenset({401, 403, 429, 451})
+
+
+def feed_teaser(request: scrapy.Request) -> Iterator[ArticleItem]:
+    """The feed's entry for a refused article page, as an article to store (none without a title)."""
+    hints = {k: v for k, v in request.meta.get("hints", {}).items() if v is not None}
+    if request.meta.get("via") != "feed" or not hints.get("title"):
+        return
+    url = request.meta.get("discovered_as", request.url)
+    yield ArticleItem(
+        url=request.url,
+        outlet=request.meta["outlet"],
+        html="",
+        fetched_at=datetime.now(UTC),
+        requested_url=url,
+        discovered_via="feed",
+        hints=hints,
+        aliases=[url] if url != request.url else [],
+        text_source="feed",
+    )
+
+
 # Scrapy's own refusals that are plain IgnoreRequest: told apart by their documented messages.
 _ROBOTS_MESSAGE = "Forbidden by robots.txt"
 _IGNORED_KINDS = (
@@ -386,6 +421,8 @@ def classify_failure(failure: Failure) -> tuple[str, str] | None:
     message = failure.getErrorMessage()
     response = getattr(failure.value, "response", None)
     if response is not None:  # HttpError (an IgnoreRequest): the server answered, but not with a page
+        if response.status in BLOCKED_STATUSES:
+            return "blocked", f"HTTP {response.status}: the outlet refuses the crawler"
         return _refused_redirect(response) or ("http", f"HTTP {response.status}")
     if failure.check(PrivateAddressError):
         return "internal", message

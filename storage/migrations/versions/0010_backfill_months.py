@@ -1,8 +1,8 @@
 """The months of each outlet's archive that a backfill has read in full, per archive source, so
 that `sahel backfill` resumes without reading a finished month again.
 
-Revision ID: 0006_backfill_months
-Revises: 0005_search_index_format
+Revision ID: 0010_backfill_months
+Revises: 0009_place_hits
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_backfill_months"
-down_revision: str | None = "0005_search_index_format"
+revision: str = "0010_backfill_months"
+down_revision: str | None = "0009_place_hits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The project's Scrapy commands (COMMANDS_MODULE): `scrapy crawl` with the checks of `sahel crawl`."""
