@@ -193,9 +193,15 @@ class TreeMonitor(threading.Thread):
 
 
 def run_crawl(
-    sources: Path, db: Path, stats_file: Path, settings: dict[str, Any], profile: Path | None = None
+    sources: Path,
+    db: Path,
+    stats_file: Path,
+    settings: dict[str, Any],
+    profile: Path | None = None,
+    command: tuple[str, ...] = ("crawl",),
 ) -> dict[str, Any]:
-    """One `python -m sahel_crawler crawl` of the replay; its wall time, stats, CPU and memory.
+    """One `python -m sahel_crawler crawl` of the replay (or another `command`, such as a
+    backfill with its options); its wall time, stats, CPU and memory.
 
     With `profile`, the crawler process runs under cProfile counting the CPU time of its main
     thread (the reactor) and writes its statistics there.
@@ -205,7 +211,7 @@ def run_crawl(
     overrides = {**REPLAY_OVERRIDES, **settings, "BENCH_STATS_FILE": str(stats_file), "LOG_LEVEL": "WARNING",
                  "SAHEL_PROGRESS_INTERVAL": 0}  # fmt: skip
     runner = ["-m", "bench._profiled", str(profile)] if profile else ["-m"]
-    args = [sys.executable, *runner, "sahel_crawler", "crawl", "--sources", str(sources)]
+    args = [sys.executable, *runner, "sahel_crawler", *command, "--sources", str(sources)]
     args += ["--db", f"sqlite:///{db}", *settings_args(overrides)]
     before = os.times()
     started = time.perf_counter()
@@ -240,6 +246,19 @@ def _timed_pipelines() -> dict[str, int]:
         (f"bench.crawl.Timed_{by_path[path]}" if path in by_path else path): order
         for path, order in project.ITEM_PIPELINES.items()
     }
+
+
+def measured_settings(workers: int | None) -> dict[str, Any]:
+    """Crawl settings that time the stages and write the stats file; `workers`: SAHEL_EXTRACT_WORKERS."""
+    from sahel_crawler import settings as project
+
+    settings: dict[str, Any] = {
+        "ITEM_PIPELINES": _timed_pipelines(),
+        "EXTENSIONS": {**project.EXTENSIONS, "bench.crawl.StatsFile": 990},
+    }
+    if workers is not None:
+        settings["SAHEL_EXTRACT_WORKERS"] = workers
+    return settings
 
 
 def apart(measure_name: str, pages: list[tuple[str, str, str]], sources: Path, tmp: Path) -> dict[str, float]:
@@ -347,16 +366,10 @@ def _per_page(total_ms: float | None, pages: int) -> float | None:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run the whole benchmark and return its results."""
     from bench.sites import HOSTS, GeneratedSiteBuilder, article_pages
-    from sahel_crawler import settings as project
     from sahel_crawler.replay import ReplayServer
 
     builder = GeneratedSiteBuilder(args.articles, heavy=not args.light)
-    settings: dict[str, Any] = {
-        "ITEM_PIPELINES": _timed_pipelines(),
-        "EXTENSIONS": {**project.EXTENSIONS, "bench.crawl.StatsFile": 990},
-    }
-    if args.workers is not None:
-        settings["SAHEL_EXTRACT_WORKERS"] = args.workers
+    settings = measured_settings(args.workers)
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="sahel-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -447,15 +460,21 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> dict[str, Any]:
-    """Run the benchmark; print a table, or one JSON object with --json."""
-    parser = argparse.ArgumentParser(prog="python -m bench crawl", description=__doc__.split("\n")[0])
+def measurement_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks that measure a crawl of generated articles."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--articles", type=int, default=1000, help="articles on the generated site")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--workers", type=int, default=None, help="SAHEL_EXTRACT_WORKERS (default: one per CPU)")
     parser.add_argument(
         "--extract-pages", type=int, default=2000, help="pages (evenly sampled) for the extraction-only bound"
     )
+    return parser
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    """Run the benchmark; print a table, or one JSON object with --json."""
+    parser = measurement_parser("python -m bench crawl", __doc__.split("\n")[0])
     parser.add_argument("--light", action="store_true", help="pages without a real page's weight (template only)")
     parser.add_argument("--newsplease-pages", type=int, default=300, help="pages for news-please; 0 skips it")
     parser.add_argument(

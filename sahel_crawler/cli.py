@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from sahel_crawler.commands.alerts import alerts
+from sahel_crawler.commands.backfill import backfill
 from sahel_crawler.commands.crawl import crawl
 from sahel_crawler.commands.db import db
 from sahel_crawler.commands.demo import demo
@@ -51,6 +52,7 @@ def main() -> None:
 
 for command in (crawl, demo, export, runs, reflag, lexicon, digest, schedule, health, db, search_command, alerts):
     main.add_command(command)
+main.add_command(backfill)
 main.add_command(sources)
 
 

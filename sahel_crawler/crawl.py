@@ -54,10 +54,10 @@ def checked_crawl_inputs(settings: Settings) -> Iterator[list[Outlet]]:
         yield list(outlets)
 
 
-def run_crawl(settings: Settings) -> dict[str, Any]:
-    """Crawl with the `news` spider until done; return the crawl's Scrapy stats."""
+def run_crawl(settings: Settings, spider: str = "news") -> dict[str, Any]:
+    """Crawl with the `news` spider (or `backfill`) until done; return the crawl's Scrapy stats."""
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler("news")
+    crawler = process.create_crawler(spider)
     process.crawl(crawler)
     process.start()
     return dict(crawler.stats.get_stats())

@@ -181,11 +181,13 @@ class IncrementalMiddleware:
         raise AlreadyStored(url)
 
     def _canonical(self, request: Request) -> str:
-        # The spider canonicalises article URLs; redirect targets arrive as served.
+        # The spider canonicalises article URLs; redirect targets arrive as served. An archived
+        # capture (a backfill from the Wayback Machine) is stored under the article's own URL.
+        url = request.meta.get("archived_url") or request.url
         try:
-            return canonicalize_url(request.url, rules=self.rules.get(request.meta.get("outlet", "")))
+            return canonicalize_url(url, rules=self.rules.get(request.meta.get("outlet", "")))
         except ValueError:
-            return request.url
+            return url
 
     # -- conditional GET ------------------------------------------------------------------------
 

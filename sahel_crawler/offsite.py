@@ -9,6 +9,7 @@ discovery finds its pages, under its own allow/deny rules.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
@@ -16,10 +17,11 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 
 class OutletOffsiteMiddleware(OffsiteMiddleware):
     """Follow a request that names its outlet (meta "outlet") only on that outlet's hosts and their
-    subdomains; others (robots.txt) by Scrapy's rule over every outlet's hosts."""
+    subdomains, or on a web archive the spider reads for it (`archive_hosts`: a backfill from the
+    Wayback Machine); others (robots.txt) by Scrapy's rule over every outlet's hosts."""
 
     def should_follow(self, request: Request, spider: Any) -> bool:
         outlet = getattr(spider, "outlets", {}).get(request.meta.get("outlet"))
         if outlet is None:
             return super().should_follow(request, spider)
-        return outlet.owns(request.url)
+        return outlet.owns(request.url) or urlsplit(request.url).hostname in getattr(spider, "archive_hosts", ())

@@ -79,6 +79,22 @@ SAHEL_STORE_BATCH_SECONDS = 1.0
 # scheduler sets it to tell its crawl's run from those of other crawls (docs/operations.md).
 SAHEL_RUN_ID_FILE: str | None = os.environ.get("SAHEL_RUN_ID_FILE") or None
 
+# -- Archive backfill (`sahel backfill`, docs/operations.md) --
+# Where the `backfill` spider starts: "sitemaps" (the registry's archive_sitemaps), "wayback"
+# (the Wayback Machine's CDX index) or "warc" (the WARC files of SAHEL_BACKFILL_WARC).
+SAHEL_BACKFILL_SOURCE = "sitemaps"
+# The period, ISO 8601 times (UTC when without an offset): from SINCE, before UNTIL (None: now).
+SAHEL_BACKFILL_SINCE: str | None = None
+SAHEL_BACKFILL_UNTIL: str | None = None
+# WARC files (paths or globs) a "warc" backfill reads.
+SAHEL_BACKFILL_WARC: list[str] = []
+# "newest" or "oldest": which months of the period are read first.
+SAHEL_BACKFILL_ORDER = "newest"
+# The Wayback Machine (CDX API at /cdx/search/cdx, captures at /web/), and the delay between two
+# of its requests (seconds): the archive asks crawlers to keep to about one request a second.
+SAHEL_WAYBACK_URL = "https://web.archive.org"
+SAHEL_WAYBACK_DELAY = 1.0
+
 # -- The daily digest (docs/digest.md) --
 # SMTP server for emailed digests: smtp://host[:port], smtp+starttls://user:pass@host[:port], smtps://...
 SAHEL_SMTP_URL: str | None = os.environ.get("SAHEL_SMTP_URL") or None

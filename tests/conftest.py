@@ -124,3 +124,21 @@ def redis_url() -> str:
     """URL of the Redis test server (127.0.0.1:6379)."""
     _service_or_skip("Redis", "127.0.0.1", 6379)
     return os.environ.get("SAHEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+# The archive replay's reference time: its bundled articles fall in September and October 2026.
+ARCHIVE_NOW = datetime(2026, 10, 2, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def archive_replay() -> Iterator[ReplayServer]:
+    """The bundled replay with France 24's monthly archive sitemaps (sahel_crawler.replay.archive)."""
+    from sahel_crawler.replay.archive import build_archive_site
+
+    with ReplayServer(now=ARCHIVE_NOW, site_builder=build_archive_site) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def archive_sources(archive_replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return archive_replay.write_sources(tmp_path_factory.mktemp("archive") / "sources.yaml")

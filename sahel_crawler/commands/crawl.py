@@ -44,6 +44,27 @@ def print_run_summary(db_url: str, run_id: int | None) -> str | None:
             return run.status if run is not None else None
 
 
+def run_locked(settings: Any, lock_keys: list[str], spider: str = "news") -> dict[str, Any] | None:
+    """The crawl's stats, run under the crawl locks of `lock_keys` (a crawl's are its outlet ids;
+    none: no lock); None, with the documented "already running" line, when one is taken.
+    Raises CommandFailed when the lock cannot be taken or the crawl could not start."""
+    from sahel_crawler.crawl import crawl_started, run_crawl
+    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
+
+    lock = acquire_crawl_lock(settings["SAHEL_DB_URL"], lock_keys) if lock_keys else nullcontext()
+    try:
+        with lock:
+            stats = run_crawl(settings, spider)
+    except CrawlAlreadyRunning as exc:
+        click.echo(f"sahel: {exc}", err=True)  # documented: exit status 0, "already running"
+        return None
+    except DatabaseError as exc:  # the lock itself could not be taken
+        raise CommandFailed(str(exc)) from None
+    if not crawl_started(stats):  # Scrapy failed before the spider opened
+        raise CommandFailed("the crawl could not start (see the error in the log)")
+    return stats
+
+
 @click.command()
 @click.option("--sources", "sources_path", type=click.Path(), help="Sources registry (YAML).")
 @db_option
@@ -111,8 +132,7 @@ def _crawl_checked(
     settings: Any, outlet_ids: list[str], redis_url: str | None, log_level: str | None, watch_path: str | None
 ) -> None:
     from sahel_crawler.commands.alerts import run_watch
-    from sahel_crawler.crawl import crawl_failure, crawl_started, run_crawl
-    from sahel_crawler.locking import CrawlAlreadyRunning, acquire_crawl_lock
+    from sahel_crawler.crawl import crawl_failure
     from sahel_crawler.scaleout import RedisUnavailable, check_redis
     from sahel_crawler.terminal import setup_crawl_output
 
@@ -124,17 +144,9 @@ def _crawl_checked(
     setup_crawl_output(settings, log_level)
     # Workers of a shared crawl run side by side: the crawl round in Redis coordinates them,
     # so the one-crawl-per-outlet lock is for unshared crawls only.
-    lock = nullcontext() if redis_url else acquire_crawl_lock(settings["SAHEL_DB_URL"], outlet_ids)
-    try:
-        with lock:
-            stats = run_crawl(settings)
-    except CrawlAlreadyRunning as exc:
-        click.echo(f"sahel: {exc}", err=True)  # documented: exit status 0, "already running"
+    stats = run_locked(settings, [] if redis_url else outlet_ids)
+    if stats is None:
         return
-    except DatabaseError as exc:  # the lock itself could not be taken
-        raise CommandFailed(str(exc)) from None
-    if not crawl_started(stats):  # Scrapy failed before the spider opened
-        raise CommandFailed("the crawl could not start (see the error in the log)")
     status = print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id"))
     if watch_path and stats.get("finish_reason") is not None:
         for line in run_watch(settings["SAHEL_DB_URL"], watch_path):

@@ -57,6 +57,7 @@ class Outlet:
     kind: str | None = None  # one of OUTLET_KINDS
     owner: str | None = None
     state_affiliated: str | None = None  # one of FUNDING
+    archive_sitemaps: tuple[str, ...] = ()  # sitemap indexes of monthly archives (`sahel backfill`)
 
     def start_urls(self) -> list[tuple[str, str]]:
         """(page type, url) pairs the spider starts from: feeds, then sitemaps, then sections."""
@@ -246,6 +247,7 @@ class _OutletEntry(BaseModel):
     kind: Annotated[_Text, _one_of(OUTLET_KINDS)] | None = None
     owner: _Text | None = None
     state_affiliated: Annotated[_Text, _one_of(FUNDING)] | None = None
+    archive_sitemaps: _Urls = []
 
     @model_validator(mode="after")
     def _has_a_start(self) -> _OutletEntry:
@@ -255,7 +257,7 @@ class _OutletEntry(BaseModel):
 
     def outlet(self, oid: str) -> Outlet:
         """The registry's Outlet for this entry."""
-        listed = (*self.feeds, *self.sitemaps, *self.sections)
+        listed = (*self.feeds, *self.sitemaps, *self.sections, *self.archive_sitemaps)
         hosts = {ascii_host(urlsplit(u).hostname or "") for u in listed} | set(self.hosts)
         return Outlet(
             id=oid,
@@ -274,6 +276,7 @@ class _OutletEntry(BaseModel):
             kind=self.kind,
             owner=self.owner,
             state_affiliated=self.state_affiliated,
+            archive_sitemaps=tuple(self.archive_sitemaps),
         )
 
 

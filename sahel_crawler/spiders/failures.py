@@ -16,6 +16,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from sahel_crawler.backfill.replay import WarcRecordError
 from sahel_crawler.download import HeadersTooLargeError, TLSVerificationError
 from sahel_crawler.incremental import SkippedRequest
 from sahel_crawler.middlewares import PrivateAddressError
@@ -38,6 +39,7 @@ _DOWNLOAD_KINDS: tuple[tuple[type[BaseException], str, str], ...] = (
     (ResponseDataLossError, "truncated", "the connection ended before the whole body arrived"),
     (CannotResolveHostError, "dns", "the host name does not resolve"),
     (DownloadConnectionRefusedError, "refused", "the server refused the connection"),
+    (WarcRecordError, "warc", "the archived page could not be read from its WARC file"),
 )
 
 

@@ -19,7 +19,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url as same_page  # the form Scrapy's duplicate filter compares
 
-from sahel_crawler.discovery import DiscoveredLink, parse_feed, parse_sitemap
+from sahel_crawler.discovery import DiscoveredLink, SitemapResult, parse_feed, parse_sitemap
 from sahel_crawler.discovery.feeds import http_url
 from sahel_crawler.discovery.links import looks_like_article_url
 from sahel_crawler.discovery_budget import DiscoveryBudget
@@ -113,25 +113,36 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Child sitemaps of an index, or article requests for a urlset (Google News fields kept)."""
-        outlet = self.outlets[response.meta["outlet"]]
+        result = self._read_sitemap(response)
+        for url in result.sitemaps:
+            meta = self._child_sitemap_meta(response, url)
+            if meta is not None:
+                priority = _DISCOVERY_PRIORITY["sitemap"]
+                yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
+        for link in result.links:
+            yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
+
+    def _read_sitemap(self, response: Response) -> SitemapResult:
+        """The sitemap's entries, up to SAHEL_MAX_LINKS_PER_DOCUMENT; a problem is reported (kind `sitemap`)."""
         result = parse_sitemap(
             response.body, response.url, max_urls=self.crawler.settings.getint("SAHEL_MAX_LINKS_PER_DOCUMENT")
         )
         if result.error:
-            self._report(response.url, "sitemap", result.error, outlet.id)
-        for url in result.sitemaps:
-            if not outlet.owns(url):
-                reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
-                self._report(response.url, "offsite", reason, outlet.id)
-                continue
-            depth = response.meta.get("sitemap_depth", 1) + 1
-            if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
-                continue
-            meta = {"outlet": outlet.id, "page_type": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
-            priority = _DISCOVERY_PRIORITY["sitemap"]
-            yield response.follow(url, self.parse_sitemap, errback=self.on_error, meta=meta, priority=priority)
-        for link in result.links:
-            yield from self._article_request(response, link.url, "sitemap", self._listing_hints(link))
+            self._report(response.url, "sitemap", result.error, response.meta["outlet"])
+        return result
+
+    def _child_sitemap_meta(self, response: Response, url: str) -> dict[str, Any] | None:
+        """The meta of a request for a child sitemap the index `response` lists, or None when it
+        is off the outlet's hosts (reported) or over the discovery caps."""
+        outlet = self.outlets[response.meta["outlet"]]
+        if not outlet.owns(url):
+            reason = f"child sitemap on a host the outlet does not list, not followed (add it under hosts:): {url}"
+            self._report(response.url, "offsite", reason, outlet.id)
+            return None
+        depth = response.meta.get("sitemap_depth", 1) + 1
+        if not self._admit(outlet.id, response.urljoin(url), listed_on=response.url, sitemap_depth=depth):
+            return None
+        return {"outlet": outlet.id, "page_type": "sitemap", "listed_on": response.url, "sitemap_depth": depth}
 
     def _listing_hints(self, link: DiscoveredLink) -> dict[str, Any]:
         """What a feed or sitemap says of a page, its title, description and author cut to
