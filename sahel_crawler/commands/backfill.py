@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import ExitStack
 from datetime import datetime
 
 import click
@@ -62,7 +63,7 @@ def backfill(
     From Common Crawl's news archive:
     sahel backfill --outlet france24 --since 2026-09-01 --source warc --warc 'CC-NEWS-202609*.warc.gz'
     """
-    from sahel_crawler.crawl import check_crawl_inputs, crawl_failure, crawl_settings
+    from sahel_crawler.crawl import checked_crawl_inputs, crawl_failure, crawl_settings
     from sahel_crawler.sources import load_registry
     from sahel_crawler.spiders.backfill import add_backfill_components, warc_paths
     from sahel_crawler.terminal import setup_crawl_output
@@ -84,23 +85,26 @@ def backfill(
     # Here too, not only in the spider's update_settings: Scrapy lays these settings over the
     # crawler's again when it starts it, and a `-s EXTENSIONS=...` would then drop them.
     add_backfill_components(settings)
-    with user_errors():
-        selected = check_crawl_inputs(settings)
-        files = warc_paths(settings.getlist("SAHEL_BACKFILL_WARC"))
-    if source == "sitemaps":
-        missing = [outlet.id for outlet in selected if not outlet.archive_sitemaps]
-        if missing:
-            registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
-            raise ConfigError(
-                f"outlet {missing[0]} lists no archive_sitemaps in {registry.path}: use --source wayback or warc"
-            )
-    # Backfills of one outlet from other archive sources or WARC files may run side by side (on
-    # several machines, into one database), and beside its live crawls: stored articles are upserted.
-    reading = source if source != "warc" else "warc-" + hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:12]
-    setup_crawl_output(settings, chosen_log_level(verbose, log_level))
-    stats = run_locked(settings, [f"{outlet.id}-backfill-{reading}" for outlet in selected], spider="backfill")
-    if stats is None:
-        return
-    failure = crawl_failure(stats, print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id")))
-    if failure is not None:
-        raise CommandFailed(failure)
+    with ExitStack() as held:  # the backfill's components share the engine held here
+        with user_errors():
+            selected = held.enter_context(checked_crawl_inputs(settings))
+            files = warc_paths(settings.getlist("SAHEL_BACKFILL_WARC"))
+        if source == "sitemaps":
+            missing = [outlet.id for outlet in selected if not outlet.archive_sitemaps]
+            if missing:
+                registry = load_registry(settings.get("SAHEL_SOURCES_PATH") or None)
+                raise ConfigError(
+                    f"outlet {missing[0]} lists no archive_sitemaps in {registry.path}: use --source wayback or warc"
+                )
+        # Backfills of one outlet from other archive sources or WARC files may run side by side (on
+        # several machines, into one database), and beside its live crawls: stored articles are upserted.
+        reading = (
+            source if source != "warc" else "warc-" + hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:12]
+        )
+        setup_crawl_output(settings, chosen_log_level(verbose, log_level))
+        stats = run_locked(settings, [f"{outlet.id}-backfill-{reading}" for outlet in selected], spider="backfill")
+        if stats is None:
+            return
+        failure = crawl_failure(stats, print_run_summary(settings["SAHEL_DB_URL"], stats.get("sahel/run_id")))
+        if failure is not None:
+            raise CommandFailed(failure)
