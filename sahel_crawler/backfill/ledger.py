@@ -121,7 +121,7 @@ class BackfillLedger:
                 with session_factory(self._engine).begin() as session:
                     mark_months_finished(session, done, self.stats.get_value("sahel/run_id"))
         except SQLAlchemyError as exc:
-            logger.error("cannot record the finished backfill months: %s", error_reason(exc, with_kind=True))
+            logger.error("cannot record the finished backfill months: %s", error_reason(exc, with_type=True))
         else:
             self.stats.set_value("sahel/backfill_months_finished", len(done))
             left = len(self.listed) - len(done)

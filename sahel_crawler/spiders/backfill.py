@@ -178,7 +178,7 @@ class BackfillSpider(NewsSpider):
         for link in links:
             for request in self._article_request(response, link.url, "archive", self._listing_hints(link)):
                 yield request.replace(priority=self._rank(parent_month))
-        if parent_month is not None and result.kind == "urlset" and not result.error:
+        if parent_month is not None and result.root_name == "urlset" and not result.error:
             self._listed(outlet.id, "sitemaps", parent_month, len(links), response.url)
 
     def _wayback_starts(self) -> Iterator[scrapy.Request]:
