@@ -29,7 +29,5 @@ class CanonicalUrlPipeline:
         rules = outlet.urls
         item.canonical_url = pick_canonical(item.url, item.hints.get("canonical_url"), outlet.hosts, rules)
         variants = {item.url, item.requested_url, *item.aliases}
-        item.aliases = sorted(
-            {canonicalize_url(u, rules=rules) for u in variants if u} - {item.canonical_url}
-        )
+        item.aliases = sorted({canonicalize_url(u, rules=rules) for u in variants if u} - {item.canonical_url})
         return item

@@ -12,9 +12,7 @@ from sahel_crawler.text.fold import fold
 LEXICON = load_lexicon()
 DIACRITICS = [chr(c) for c in range(0x064B, 0x0653)] + ["\u0670", "\u0640"]
 ARABIC_TEXT = st.text(
-    alphabet=st.sampled_from(
-        list("ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآٱىةؤئ ٠١٢٣٤٥٦٧٨٩،.") + DIACRITICS + list("aZé’ \n")
-    ),
+    alphabet=st.sampled_from(list("ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآٱىةؤئ ٠١٢٣٤٥٦٧٨٩،.") + DIACRITICS + list("aZé’ \n")),
     max_size=80,
 )
 

@@ -279,9 +279,27 @@ def test_huge_page_is_cut_not_fatal() -> None:
     assert FR_PARAS[0] in art.text
 
 
-_TAGS = st.sampled_from(["<p>", "</p>", "<div class='a'>", "</div>", "<script>", "</script>", "<!--", "-->",
-                         "<html>", "<body>", "<br/>", "<![CDATA[", "]]>", "<table><tr><td>", "&amp;", "&#0;",
-                         '<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"9999"}'])
+_TAGS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<div class='a'>",
+        "</div>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "<html>",
+        "<body>",
+        "<br/>",
+        "<![CDATA[",
+        "]]>",
+        "<table><tr><td>",
+        "&amp;",
+        "&#0;",
+        '<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"9999"}',
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,7 @@
 """The keyword lexicon: concepts with Arabic, French and English forms, and the matcher.
 
-    lexicon = load_lexicon()            # the bundled lexicon.yaml
-    lexicon.match("هجوم في كيدال")       # -> [ConceptHit(concept="kidal", ...)]
+lexicon = load_lexicon()            # the bundled lexicon.yaml
+lexicon.match("هجوم في كيدال")       # -> [ConceptHit(concept="kidal", ...)]
 """
 
 from sahel_crawler.lexicon.flagging import article_text, flag_article

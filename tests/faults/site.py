@@ -28,8 +28,8 @@ LINK_CAP = 10_000  # SAHEL_MAX_LINKS_PER_DOCUMENT of the test crawl
 REFUSALS = frozenset({"internal", "offsite"})  # refused before any connection is made
 # Entity declarations expanding &a4; to 7 million characters: under expat's amplification limit
 # (it only starts counting past 8 MB), so expat alone would expand them all.
-TUNED_ENTITIES = '<!ENTITY a0 "' + "x" * 700 + '">' + "".join(
-    f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5)
+TUNED_ENTITIES = (
+    '<!ENTITY a0 "' + "x" * 700 + '">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 5))
 )
 # What once hid a DOCTYPE from a prolog scan: a comment holding "<a" (taken for the first element),
 # a prolog longer than the 64 KB looked at.
