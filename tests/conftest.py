@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -60,6 +61,16 @@ def run_sahel(*args: str, timeout: float = 120, env: dict[str, str] | None = Non
         env=_sahel_env(env),
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_bench(module: str, *args: str, timeout: float) -> dict[str, Any]:
+    """Run `python -m bench.MODULE ARGS --json` in a fresh process; its last line's JSON object."""
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args, "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def start_sahel(*args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[Any]:

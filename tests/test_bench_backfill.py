@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_bench
 
 KEYS = {
     "articles", "warc_records", "stored", "errors", "end_to_end_articles_per_s", "extraction_only_pages_per_s",
@@ -20,15 +16,7 @@ KEYS = {
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_backfill_benchmark_stores_every_record_and_its_second_run_reads_no_month() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.backfill", "--articles", "20", "--extract-pages", "20", "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=290,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_bench("backfill", "--articles", "20", "--extract-pages", "20", timeout=290)
     assert set(result) >= KEYS
     assert result["warc_records"] == result["stored"] == 20, "every record of the WARC file is stored"
     assert result["errors"] == 0

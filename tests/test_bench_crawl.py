@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -15,7 +12,7 @@ import pytest
 from bench.sites import HOSTS, GeneratedSiteBuilder, article_pages
 from sahel_crawler.extraction import extract_article
 from sahel_crawler.replay import ReplayServer
-from tests.conftest import REPO
+from tests.conftest import run_bench
 
 KEYS = {
     "articles",
@@ -67,15 +64,7 @@ def test_generated_pages_weigh_like_real_news_pages_and_the_weight_is_all_chrome
 
 @pytest.mark.timeout(180)
 def test_crawl_benchmark_emits_every_key_on_a_tiny_site() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.crawl", "--articles", "20", "--json", "--newsplease-pages", "0"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=170,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_bench("crawl", "--articles", "20", "--newsplease-pages", "0", timeout=170)
     assert set(result) >= KEYS
     assert result["articles"] == 20
     assert result["stored"] == 20, "every generated article is stored"
