@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,6 +79,18 @@ def start_sahel(*args: str, env: dict[str, str] | None = None, **popen: Any) -> 
     """Start `python -m sahel_crawler ARGS` in the background, as `run_sahel` runs it;
     `popen` goes to subprocess.Popen (stdout, stderr, start_new_session, ...)."""
     return subprocess.Popen([sys.executable, "-m", "sahel_crawler", *args], cwd=REPO, env=_sahel_env(env), **popen)
+
+
+@pytest.fixture
+def short_tmp_path() -> Iterator[Path]:
+    """A new folder with a short path, for a crawl's TMPDIR: multiprocessing's fork server puts
+    its socket there, and a socket path is limited to 107 bytes (pytest's own folders can be
+    longer, under pytest-xdist especially)."""
+    folder = Path(tempfile.mkdtemp(prefix="sahel-t-", dir="/tmp"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -153,3 +167,16 @@ def archive_replay() -> Iterator[ReplayServer]:
 @pytest.fixture(scope="session")
 def archive_sources(archive_replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive_replay.write_sources(tmp_path_factory.mktemp("archive") / "sources.yaml")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for `pytest -n 2 --dist loadgroup`: a file's tests stay on one worker (its module
+    fixtures, often a whole crawl, run once), and every test of the PostgreSQL or Redis servers
+    runs on one worker, since some share the `test` database and Redis database 15."""
+    services = {"postgres_url", "redis_url"}
+    for item in items:
+        shared = services & set(getattr(item, "fixturenames", ())) or any(
+            item.get_closest_marker(name) for name in ("postgres", "redis")
+        )
+        item.add_marker(pytest.mark.xdist_group("services" if shared else item.module.__name__))

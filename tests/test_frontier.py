@@ -14,11 +14,11 @@ from tests.conftest import crawl_replay
 
 @pytest.mark.slow
 def test_a_crawl_stores_the_same_articles_with_either_queue(
-    replay: ReplayServer, replay_sources: Path, tmp_path: Path
+    replay: ReplayServer, replay_sources: Path, tmp_path: Path, short_tmp_path: Path
 ) -> None:
     stored = {}
     for disk in (True, False):
-        temp = tmp_path / f"tmp-{disk}"
+        temp = short_tmp_path / f"tmp-{disk}"
         temp.mkdir()
         db = tmp_path / f"disk-{disk}.db"
         settings = ["-s", f"SAHEL_DISK_QUEUE={disk}", "-s", "STATS_DUMP=True", "-s", "LOG_LEVEL=INFO"]

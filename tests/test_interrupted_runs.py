@@ -56,11 +56,11 @@ def _run_of(db: Path, pid: int) -> tuple[int, str] | None:
 def test_a_killed_crawl_is_interrupted_and_its_frontier_removed_by_the_next_crawl(
     slow_replay: tuple[object, Path],  # noqa: F811
     tmp_path: Path,
+    short_tmp_path: Path,
 ) -> None:
     server, sources = slow_replay
     db = tmp_path / "sahel.db"
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    tmp = short_tmp_path
     env = {"TMPDIR": str(tmp)}
     crawl = ["crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", *replay_settings_args()]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
