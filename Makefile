@@ -18,6 +18,7 @@ demo: $(STAMP)  ## offline demo crawl of the bundled outlet replay into data/dem
 
 test: $(STAMP)  ## the whole test suite (lint included)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 bench: $(STAMP)  ## every benchmark; results in bench/results/
