@@ -132,7 +132,7 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None, max_links: 
     headers = {"content-type": content_type} if content_type else {}
     if declares_entities(_as_parsed(body, headers)):
         return FeedResult([], ENTITY_REFUSAL)
-    # Cut before the entry past the cap: feedparser's time grows with the entries (50,000: 5 s).
+    # Cut before the entry past the cap: feedparser's time grows with the number of entries.
     extra = _nth_match(_ENTRY_START, body, max_links)
     if extra is not None:
         body = body[:extra]

@@ -13,8 +13,8 @@ from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-# Deeper elements are unwrapped (their text and children kept); trafilatura's cost grows with the
-# square of the depth (2,000 levels: 8 s a page).
+# Deeper elements are unwrapped (their text and children kept): trafilatura's cost grows with the
+# square of the depth.
 MAX_ELEMENT_DEPTH = 100
 # Elements kept wherever they stand: they carry the article's paragraphs and structure.
 _BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "pre", "br", "table", "tr", "td", "th"})
